@@ -1,0 +1,173 @@
+"""Channel-layer messages between socket consumers and room workers.
+
+Declared once here; both sides build and read them only through this module.
+Types are namespaced: ``room.*`` goes to a room's owner (a worker's channel),
+``peer.*`` goes to one peer's consumer (its channel name). Payloads are plain
+str/int/float/bool/None/dict/list values, so they are msgpack-safe.
+Nothing here is built from client input except validated values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class RemovalReason(StrEnum):
+    """Why a peer left its room; stored in the participation history."""
+
+    LEFT = "left"  # phx_leave
+    DISCONNECTED = "disconnected"  # websocket closed
+    REPLACED = "replaced"  # a second join of the same topic on the same socket
+    KICKED = "kicked"  # admin action
+    ROOM_CLOSED = "room_closed"  # admin action
+    MEDIA_FAILED = "media_failed"  # ICE or DTLS failure
+    WORKER_SHUTDOWN = "worker_shutdown"  # worker stopped with SIGTERM
+    WORKER_LOST = "worker_lost"  # worker died without cleaning up
+
+
+class JoinRefusal(StrEnum):
+    """Stable join error reasons, sent to clients as ``{"reason": ...}``."""
+
+    NOT_FOUND = "room not found"
+    FULL = "room full"
+    LOCKED = "room locked"
+    INVALID_ROOM = "invalid room name"
+    INVALID_PARAMS = "invalid params"
+    UNAVAILABLE = "room unavailable"  # no live worker, or the owner did not answer
+
+
+# --- to a room's owner (a worker channel) -----------------------------------
+
+
+class RoomJoin(TypedDict):
+    type: Literal["room.join"]
+    room: str
+    peer_id: str
+    reply_channel: str  # the consumer's channel name
+    metadata: dict[str, Any]  # validated join params: {"displayName": str, ...}
+    max_participants: int
+
+
+class RoomLeave(TypedDict):
+    type: Literal["room.leave"]
+    room: str
+    peer_id: str
+    reason: str  # RemovalReason value
+
+
+class RoomMediaEvent(TypedDict):
+    type: Literal["room.media_event"]
+    room: str
+    peer_id: str
+    data: str  # the JSON string from the client's mediaEvent payload, unparsed
+
+
+class RoomKick(TypedDict):
+    type: Literal["room.kick"]
+    room: str
+    peer_id: str
+
+
+class RoomClose(TypedDict):
+    type: Literal["room.close"]
+    room: str
+
+
+ToRoom = RoomJoin | RoomLeave | RoomMediaEvent | RoomKick | RoomClose
+
+
+# --- to one peer's consumer ---------------------------------------------------
+
+
+class PeerJoined(TypedDict):
+    type: Literal["peer.joined"]
+    room: str
+    peer_id: str
+
+
+class PeerJoinRefused(TypedDict):
+    type: Literal["peer.join_refused"]
+    room: str
+    peer_id: str
+    reason: str  # JoinRefusal value
+    # True when the worker does not own the room (stale registry); the consumer
+    # claims again and retries.
+    retry: NotRequired[bool]
+
+
+class PeerMediaEvent(TypedDict):
+    type: Literal["peer.media_event"]
+    room: str
+    peer_id: str
+    data: str  # a JSON string, pushed as mediaEvent {"data": data}
+
+
+class PeerRemoved(TypedDict):
+    """The room ended this peer. Final reasons (kicked, room_closed) become
+    ``phx_close``; the others become ``phx_error`` so the client rejoins."""
+
+    type: Literal["peer.removed"]
+    room: str
+    peer_id: str
+    reason: str  # RemovalReason value
+
+
+ToPeer = PeerJoined | PeerJoinRefused | PeerMediaEvent | PeerRemoved
+
+FINAL_REMOVALS = frozenset({RemovalReason.KICKED, RemovalReason.ROOM_CLOSED})
+
+
+def room_join(
+    room: str, peer_id: str, reply_channel: str, metadata: dict[str, Any], max_participants: int
+) -> RoomJoin:
+    return {
+        "type": "room.join",
+        "room": room,
+        "peer_id": peer_id,
+        "reply_channel": reply_channel,
+        "metadata": metadata,
+        "max_participants": max_participants,
+    }
+
+
+def room_leave(room: str, peer_id: str, reason: RemovalReason) -> RoomLeave:
+    return {"type": "room.leave", "room": room, "peer_id": peer_id, "reason": reason.value}
+
+
+def room_media_event(room: str, peer_id: str, data: str) -> RoomMediaEvent:
+    return {"type": "room.media_event", "room": room, "peer_id": peer_id, "data": data}
+
+
+def room_kick(room: str, peer_id: str) -> RoomKick:
+    return {"type": "room.kick", "room": room, "peer_id": peer_id}
+
+
+def room_close(room: str) -> RoomClose:
+    return {"type": "room.close", "room": room}
+
+
+def peer_joined(room: str, peer_id: str) -> PeerJoined:
+    return {"type": "peer.joined", "room": room, "peer_id": peer_id}
+
+
+def peer_join_refused(
+    room: str, peer_id: str, reason: JoinRefusal, *, retry: bool = False
+) -> PeerJoinRefused:
+    message: PeerJoinRefused = {
+        "type": "peer.join_refused",
+        "room": room,
+        "peer_id": peer_id,
+        "reason": reason.value,
+    }
+    if retry:
+        message["retry"] = True
+    return message
+
+
+def peer_media_event(room: str, peer_id: str, data: str) -> PeerMediaEvent:
+    return {"type": "peer.media_event", "room": room, "peer_id": peer_id, "data": data}
+
+
+def peer_removed(room: str, peer_id: str, reason: RemovalReason) -> PeerRemoved:
+    return {"type": "peer.removed", "room": room, "peer_id": peer_id, "reason": reason.value}

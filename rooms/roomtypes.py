@@ -1,0 +1,67 @@
+"""The contract between a room worker (transport) and the Room it hosts (SFU).
+
+The worker turns ``room.*`` layer messages into calls on a Room and gives the
+Room a RoomOutbox to reach peers; the Room never sees the channel layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from rooms.messages import JoinRefusal, RemovalReason
+
+
+@dataclass(frozen=True)
+class PeerInfo:
+    """A peer as the room knows it."""
+
+    peer_id: str
+    channel: str  # the consumer's channel name, for peer.* messages
+    display_name: str
+    metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    joined_at: datetime | None = None
+
+
+class JoinRefused(Exception):
+    """Room.add_peer refuses a peer; carries the stable reason."""
+
+    def __init__(self, reason: JoinRefusal) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+class RoomOutbox(Protocol):
+    """How a Room reaches its peers; the worker implements it over the layer."""
+
+    async def media_event(self, peer: PeerInfo, data: str) -> None:
+        """Push ``mediaEvent {"data": data}`` to one peer."""
+
+    async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
+        """Called exactly once per admitted peer, whatever removed it (invariant 2).
+
+        The worker records the participation's end and, for reasons the peer did
+        not choose itself, tells the peer's consumer (``peer.removed``).
+        """
+
+
+class RoomLike(Protocol):
+    """What a worker needs from a Room (implemented by rooms.sfu.room.Room)."""
+
+    name: str
+
+    @property
+    def peers(self) -> list[PeerInfo]: ...
+
+    async def add_peer(self, peer: PeerInfo, *, max_participants: int) -> None:
+        """Admit a peer or raise JoinRefused(JoinRefusal.FULL)."""
+
+    async def remove_peer(self, peer_id: str, reason: RemovalReason) -> None:
+        """Remove a peer if present (idempotent); notifies the others."""
+
+    async def handle_media_event(self, peer_id: str, data: str) -> None:
+        """A raw mediaEvent string from one peer; never raises on bad input."""
+
+    async def close(self, reason: RemovalReason) -> None:
+        """Remove every peer with ``reason`` (outbox.peer_left for each) and free all resources."""

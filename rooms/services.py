@@ -1,0 +1,80 @@
+"""Database-facing room services: join policy and participation history.
+
+Synchronous ORM code; async callers wrap these with database_sync_to_async.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from rooms.messages import JoinRefusal, RemovalReason
+from rooms.models import Participation, Room
+from rooms.roomtypes import JoinRefused
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JoinPolicy:
+    """What a join may do in a room, read from the database at join time."""
+
+    room_name: str
+    max_participants: int
+
+
+def authorize_join(room_name: str) -> JoinPolicy:
+    """Look the room up (creating it when allowed); raise JoinRefused if it is unknown or locked.
+
+    "room full" is decided by the room's owner, which alone knows the live count.
+    """
+    room = Room.objects.filter(name=room_name).first()
+    if room is None:
+        if not settings.VIDEOROOM["AUTO_CREATE_ROOMS"]:
+            raise JoinRefused(JoinRefusal.NOT_FOUND)
+        room = _create_room(room_name)
+    if room.locked:
+        raise JoinRefused(JoinRefusal.LOCKED)
+    return JoinPolicy(room_name=room.name, max_participants=room.max_participants)
+
+
+def _create_room(room_name: str) -> Room:
+    try:
+        with transaction.atomic():
+            room = Room.objects.create(
+                name=room_name,
+                max_participants=settings.VIDEOROOM["DEFAULT_MAX_PARTICIPANTS"],
+            )
+            logger.info("room %s created on first join", room_name)
+            return room
+    except IntegrityError:
+        # Another process created it between our read and our insert.
+        return Room.objects.get(name=room_name)
+
+
+def record_join(room_name: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
+    room = Room.objects.filter(name=room_name).first()
+    if room is None:
+        logger.warning("room %s peer %s: no Room row to record the join in", room_name, peer_id)
+        return
+    Participation.objects.create(
+        room=room, peer_id=peer_id, display_name=display_name, joined_at=joined_at
+    )
+
+
+def record_leave(room_name: str, peer_id: str, reason: RemovalReason) -> None:
+    Participation.objects.filter(
+        room__name=room_name, peer_id=peer_id, left_at__isnull=True
+    ).update(left_at=timezone.now(), leave_reason=reason.value)
+
+
+def close_dangling_participations(room_name: str) -> int:
+    """End stays left open by a worker that died; called when a room is (re)created."""
+    return Participation.objects.filter(room__name=room_name, left_at__isnull=True).update(
+        left_at=timezone.now(), leave_reason=RemovalReason.WORKER_LOST.value
+    )

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets everything up and runs videoroom on http://127.0.0.1:${PORT:-8000}/.
+# With REDIS_URL unset it runs on the in-memory layer with the room worker inside
+# the server process; with REDIS_URL set it also starts a separate room worker.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+[ -f .env ] && { set -a; source .env; set +a; }
+if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+  export DJANGO_DEBUG=${DJANGO_DEBUG:-true}
+  log "DJANGO_SECRET_KEY is unset: running in development mode (DJANGO_DEBUG=$DJANGO_DEBUG)"
+fi
+
+ensure_python_env requirements.txt
+ensure_frontend
+"$PY" manage.py migrate --noinput -v 0
+"$PY" manage.py collectstatic --noinput -v 0
+if [ -n "${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "${DJANGO_SUPERUSER_PASSWORD:-}" ]; then
+  "$PY" manage.py createsuperuser --noinput --email "${DJANGO_SUPERUSER_EMAIL:-admin@localhost}" 2>/dev/null || true
+fi
+
+worker_pid=""
+if [ -n "${REDIS_URL:-}" ]; then
+  log "starting a room worker on $REDIS_URL"
+  "$PY" manage.py roomworker &
+  worker_pid=$!
+  trap '[ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null; wait' EXIT INT TERM
+fi
+log "videoroom on http://127.0.0.1:${PORT:-8000}/ (admin: /admin/, create a user with: .venv/bin/python manage.py createsuperuser)"
+"$VENV/bin/daphne" -b "${BIND:-127.0.0.1}" -p "${PORT:-8000}" videoroom_project.asgi:application

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets everything up and runs the whole test suite: lint, types, frontend unit
+# tests and pytest. Installs redis-server and Debian's chromium when absent; the
+# suite starts its own redis-server on a free port and its own daphne and
+# room worker processes.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ensure_apt redis-server:/usr/bin/redis-server chromium:/usr/bin/chromium
+ensure_python_env requirements-dev.txt
+ensure_frontend
+
+export DJANGO_DEBUG=false DJANGO_SECRET_KEY=test-only-secret-key REDIS_URL=
+export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
+
+log "ruff"
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+log "mypy"
+"$VENV/bin/mypy" videoroom_project rooms
+if [ -f frontend/package.json ]; then
+  log "frontend: tsc and unit tests"
+  (cd frontend && npm run --silent typecheck && npm test --silent)
+fi
+log "pytest"
+"$PY" -m pytest "$@"

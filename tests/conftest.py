@@ -1,0 +1,26 @@
+"""Suite-wide fixtures: the private redis-server and a clean layer per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.support.redis_server import running_redis
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a redis-server started for this test session only."""
+    with running_redis() as url:
+        yield url
+
+
+@pytest.fixture
+def clean_redis(redis_url: str) -> Iterator[str]:
+    """The session's redis, flushed before the test."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    client.close()
+    yield redis_url

@@ -1,0 +1,154 @@
+"""Configuration read from the environment once, validated at boot.
+
+Every error names the variable that caused it, so a misconfigured deployment
+fails on start with a message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from ipaddress import ip_address
+from urllib.parse import urlparse
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value the project cannot use."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Env:
+    """Typed accessors over a mapping of environment variables."""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self._environ = os.environ if environ is None else environ
+
+    def str(self, name: str, default: str = "") -> str:
+        return self._environ.get(name, default).strip()
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        raw = self._environ.get(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(name, f"expected true/false, got {raw!r}")
+
+    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self._environ.get(name)
+        if raw is None or not raw.strip():
+            return default
+        try:
+            value = int(raw.strip())
+        except ValueError:
+            raise ConfigError(name, f"expected an integer, got {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f" and {maximum}"
+            raise ConfigError(name, f"must be between {minimum}{upper}, got {value}")
+        return value
+
+    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self._environ.get(name)
+        if raw is None or not raw.strip():
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ConfigError(name, f"expected a number, got {raw!r}") from None
+        if value < minimum:
+            raise ConfigError(name, f"must be at least {minimum}, got {value}")
+        return value
+
+    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+        raw = self._environ.get(name)
+        if raw is None:
+            return list(default or [])
+        return [item.strip() for item in raw.split(",") if item.strip()]
+
+    def url(self, name: str, schemes: tuple[str, ...]) -> str:
+        raw = self.str(name)
+        if not raw:
+            return ""
+        parsed = urlparse(raw)
+        if parsed.scheme not in schemes:
+            raise ConfigError(name, f"scheme must be one of {', '.join(schemes)}, got {raw!r}")
+        return raw
+
+    def port_range(self, name: str) -> tuple[int, int] | None:
+        raw = self.str(name)
+        if not raw:
+            return None
+        low_text, sep, high_text = raw.partition("-")
+        try:
+            low, high = int(low_text), int(high_text if sep else low_text)
+        except ValueError:
+            raise ConfigError(name, f"expected LOW-HIGH, got {raw!r}") from None
+        if not 1024 <= low <= high <= 65535:
+            raise ConfigError(name, f"expected 1024 <= LOW <= HIGH <= 65535, got {raw!r}")
+        return low, high
+
+    def ip(self, name: str) -> str:
+        raw = self.str(name)
+        if not raw:
+            return ""
+        try:
+            return str(ip_address(raw))
+        except ValueError:
+            raise ConfigError(name, f"expected an IP address, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class MediaConfig:
+    """What the room worker's SFU needs to reach browsers."""
+
+    # Public address advertised in ICE candidates (Membrane's EXTERNAL_IP).
+    external_ip: str = ""
+    # Inclusive UDP port range for ICE sockets; None lets the OS choose.
+    port_range: tuple[int, int] | None = None
+    # ICE servers as RTCIceServer-shaped dicts: {"urls": [...], "username"?, "credential"?}
+    stun_urls: tuple[str, ...] = ()
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str = ""
+    turn_ttl_seconds: int = 86400
+    # Host addresses aioice may gather; empty means every interface.
+    host_addresses: tuple[str, ...] = field(default_factory=tuple)
+
+
+def read_media_config(env: Env) -> MediaConfig:
+    stun_urls = tuple(env.list("STUN_URLS"))
+    for url in stun_urls:
+        if not url.startswith(("stun:", "stuns:")):
+            raise ConfigError("STUN_URLS", f"each entry must start with stun: or stuns:, got {url!r}")
+    turn_urls = tuple(env.list("TURN_URLS"))
+    for url in turn_urls:
+        if not url.startswith(("turn:", "turns:")):
+            raise ConfigError("TURN_URLS", f"each entry must start with turn: or turns:, got {url!r}")
+    turn_secret = env.str("TURN_SECRET")
+    if turn_urls and not turn_secret:
+        raise ConfigError("TURN_SECRET", "required when TURN_URLS is set")
+    host_addresses = tuple(env.list("ICE_HOST_ADDRESSES"))
+    for address in host_addresses:
+        try:
+            ip_address(address)
+        except ValueError:
+            raise ConfigError("ICE_HOST_ADDRESSES", f"not an IP address: {address!r}") from None
+    return MediaConfig(
+        external_ip=env.ip("EXTERNAL_IP"),
+        port_range=env.port_range("ICE_PORT_RANGE"),
+        stun_urls=stun_urls,
+        turn_urls=turn_urls,
+        turn_secret=turn_secret,
+        turn_ttl_seconds=env.int("TURN_TTL_SECONDS", 86400, minimum=60),
+        host_addresses=host_addresses,
+    )
