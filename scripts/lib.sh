@@ -44,16 +44,23 @@ ensure_python_env() {
   fi
 }
 
-# ensure_frontend installs the pinned npm packages and builds frontend/dist.
-ensure_frontend() {
-  [ -f "$ROOT/frontend/package.json" ] || return 0
+# ensure_npm_packages DIR installs DIR's pinned npm packages once per lock-file change.
+ensure_npm_packages() {
+  local dir="$ROOT/$1" stamp
+  [ -f "$dir/package-lock.json" ] || return 0
   command -v npm >/dev/null || { echo "Node 20 with npm is required" >&2; exit 1; }
-  local stamp="$ROOT/frontend/node_modules/.installed-$(sha256sum "$ROOT/frontend/package-lock.json" | cut -c1-16)"
+  stamp="$dir/node_modules/.installed-$(sha256sum "$dir/package-lock.json" | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
-    log "installing frontend packages"
-    (cd "$ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error)
+    log "installing npm packages in $1"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     touch "$stamp"
   fi
+}
+
+# ensure_frontend installs the frontend's npm packages and builds frontend/dist.
+ensure_frontend() {
+  [ -f "$ROOT/frontend/package.json" ] || return 0
+  ensure_npm_packages frontend
   log "building the frontend"
   (cd "$ROOT/frontend" && npm run --silent build)
 }

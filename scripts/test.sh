@@ -10,6 +10,7 @@ cd "$ROOT"
 ensure_apt redis-server:/usr/bin/redis-server chromium:/usr/bin/chromium
 ensure_python_env requirements-dev.txt
 ensure_frontend
+ensure_npm_packages tests/node
 
 export DJANGO_DEBUG=false DJANGO_SECRET_KEY=test-only-secret-key REDIS_URL=
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}
