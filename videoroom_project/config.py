@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from ipaddress import ip_address
+from typing import TypedDict
 from urllib.parse import urlparse
 
 
@@ -31,10 +32,10 @@ class Env:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
 
-    def str(self, name: str, default: str = "") -> str:
+    def string(self, name: str, default: str = "") -> str:
         return self._environ.get(name, default).strip()
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def boolean(self, name: str, default: bool = False) -> bool:
         raw = self._environ.get(name)
         if raw is None:
             return default
@@ -45,7 +46,9 @@ class Env:
             return False
         raise ConfigError(name, f"expected true/false, got {raw!r}")
 
-    def int(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
         raw = self._environ.get(name)
         if raw is None or not raw.strip():
             return default
@@ -58,7 +61,7 @@ class Env:
             raise ConfigError(name, f"must be between {minimum}{upper}, got {value}")
         return value
 
-    def float(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
         raw = self._environ.get(name)
         if raw is None or not raw.strip():
             return default
@@ -70,14 +73,14 @@ class Env:
             raise ConfigError(name, f"must be at least {minimum}, got {value}")
         return value
 
-    def list(self, name: str, default: list[str] | None = None) -> list[str]:
+    def items(self, name: str, default: list[str] | None = None) -> list[str]:
         raw = self._environ.get(name)
         if raw is None:
             return list(default or [])
         return [item.strip() for item in raw.split(",") if item.strip()]
 
     def url(self, name: str, schemes: tuple[str, ...]) -> str:
-        raw = self.str(name)
+        raw = self.string(name)
         if not raw:
             return ""
         parsed = urlparse(raw)
@@ -86,7 +89,7 @@ class Env:
         return raw
 
     def port_range(self, name: str) -> tuple[int, int] | None:
-        raw = self.str(name)
+        raw = self.string(name)
         if not raw:
             return None
         low_text, sep, high_text = raw.partition("-")
@@ -99,7 +102,7 @@ class Env:
         return low, high
 
     def ip(self, name: str) -> str:
-        raw = self.str(name)
+        raw = self.string(name)
         if not raw:
             return ""
         try:
@@ -126,18 +129,22 @@ class MediaConfig:
 
 
 def read_media_config(env: Env) -> MediaConfig:
-    stun_urls = tuple(env.list("STUN_URLS"))
+    stun_urls = tuple(env.items("STUN_URLS"))
     for url in stun_urls:
         if not url.startswith(("stun:", "stuns:")):
-            raise ConfigError("STUN_URLS", f"each entry must start with stun: or stuns:, got {url!r}")
-    turn_urls = tuple(env.list("TURN_URLS"))
+            raise ConfigError(
+                "STUN_URLS", f"each entry must start with stun: or stuns:, got {url!r}"
+            )
+    turn_urls = tuple(env.items("TURN_URLS"))
     for url in turn_urls:
         if not url.startswith(("turn:", "turns:")):
-            raise ConfigError("TURN_URLS", f"each entry must start with turn: or turns:, got {url!r}")
-    turn_secret = env.str("TURN_SECRET")
+            raise ConfigError(
+                "TURN_URLS", f"each entry must start with turn: or turns:, got {url!r}"
+            )
+    turn_secret = env.string("TURN_SECRET")
     if turn_urls and not turn_secret:
         raise ConfigError("TURN_SECRET", "required when TURN_URLS is set")
-    host_addresses = tuple(env.list("ICE_HOST_ADDRESSES"))
+    host_addresses = tuple(env.items("ICE_HOST_ADDRESSES"))
     for address in host_addresses:
         try:
             ip_address(address)
@@ -149,6 +156,42 @@ def read_media_config(env: Env) -> MediaConfig:
         stun_urls=stun_urls,
         turn_urls=turn_urls,
         turn_secret=turn_secret,
-        turn_ttl_seconds=env.int("TURN_TTL_SECONDS", 86400, minimum=60),
+        turn_ttl_seconds=env.integer("TURN_TTL_SECONDS", 86400, minimum=60),
         host_addresses=host_addresses,
     )
+
+
+class VideoroomSettings(TypedDict):
+    """settings.VIDEOROOM: the room server's own knobs."""
+
+    AUTO_CREATE_ROOMS: bool
+    DEFAULT_MAX_PARTICIPANTS: int
+    WORKER_LEASE_SECONDS: float
+    SOCKET_IDLE_TIMEOUT_SECONDS: float
+    JOIN_TIMEOUT_SECONDS: float
+    REDIS_PREFIX: str
+
+
+def read_videoroom_settings(env: Env) -> VideoroomSettings:
+    prefix = env.string("VIDEOROOM_REDIS_PREFIX", "videoroom")
+    if not prefix.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(
+            "VIDEOROOM_REDIS_PREFIX", f"use letters, digits, '-' or '_', got {prefix!r}"
+        )
+    return {
+        # Joining an unknown room creates it (True) or is refused with "room not found".
+        "AUTO_CREATE_ROOMS": env.boolean("VIDEOROOM_AUTO_CREATE_ROOMS", default=True),
+        # Participant limit of rooms created on join.
+        "DEFAULT_MAX_PARTICIPANTS": env.integer(
+            "VIDEOROOM_DEFAULT_MAX_PARTICIPANTS", 12, minimum=1, maximum=1000
+        ),
+        # A worker whose lease is older than this is dead; heartbeats run at a third of it.
+        "WORKER_LEASE_SECONDS": env.number("VIDEOROOM_WORKER_LEASE_SECONDS", 6.0, minimum=1.0),
+        # Phoenix closes a socket that sent nothing for 60 s (its :timeout default).
+        "SOCKET_IDLE_TIMEOUT_SECONDS": env.number(
+            "VIDEOROOM_SOCKET_IDLE_TIMEOUT_SECONDS", 60.0, minimum=1.0
+        ),
+        # How long a join waits for the room worker before replying an error.
+        "JOIN_TIMEOUT_SECONDS": env.number("VIDEOROOM_JOIN_TIMEOUT_SECONDS", 8.0, minimum=0.5),
+        "REDIS_PREFIX": prefix,
+    }

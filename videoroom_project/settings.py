@@ -6,19 +6,24 @@ from pathlib import Path
 
 import dj_database_url
 
-from videoroom_project.config import ConfigError, Env, read_media_config
+from videoroom_project.config import (
+    ConfigError,
+    Env,
+    read_media_config,
+    read_videoroom_settings,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+DEBUG = env.boolean("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.string("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ConfigError("DJANGO_SECRET_KEY", "required unless DJANGO_DEBUG is true")
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS")
+ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",
@@ -62,7 +67,7 @@ TEMPLATES = [
     },
 ]
 
-_database_url = env.str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+_database_url = env.string("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 try:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 except ValueError as error:
@@ -95,6 +100,9 @@ STORAGES = {
 
 # Channel layer: Redis when REDIS_URL is set, otherwise the in-memory layer with
 # the room worker embedded in the server process (DESIGN.md invariant 4).
+VIDEOROOM = read_videoroom_settings(env)
+VIDEOROOM_MEDIA = read_media_config(env)
+
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -102,7 +110,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "prefix": env.str("VIDEOROOM_REDIS_PREFIX", "videoroom"),
+                "prefix": VIDEOROOM["REDIS_PREFIX"],
                 # Media events arrive in bursts (ICE candidates, track events).
                 "capacity": 1000,
                 "expiry": 30,
@@ -110,29 +118,17 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
+    }
 
-VIDEOROOM = {
-    # Joining an unknown room creates it (True) or is refused with "room not found".
-    "AUTO_CREATE_ROOMS": env.bool("VIDEOROOM_AUTO_CREATE_ROOMS", default=True),
-    # Default participant limit for rooms created on join.
-    "DEFAULT_MAX_PARTICIPANTS": env.int("VIDEOROOM_DEFAULT_MAX_PARTICIPANTS", 12, minimum=1, maximum=1000),
-    # A worker whose lease is older than this is dead; heartbeats run at a third of it.
-    "WORKER_LEASE_SECONDS": env.float("VIDEOROOM_WORKER_LEASE_SECONDS", 6.0, minimum=1.0),
-    # Phoenix closes a socket that sent nothing for 60 s (its :timeout default).
-    "SOCKET_IDLE_TIMEOUT_SECONDS": env.float("VIDEOROOM_SOCKET_IDLE_TIMEOUT_SECONDS", 60.0, minimum=1.0),
-    # How long a join waits for the room worker before replying an error.
-    "JOIN_TIMEOUT_SECONDS": env.float("VIDEOROOM_JOIN_TIMEOUT_SECONDS", 8.0, minimum=0.5),
-    "REDIS_PREFIX": env.str("VIDEOROOM_REDIS_PREFIX", "videoroom"),
-}
-VIDEOROOM_MEDIA = read_media_config(env)
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "aioice": {"level": "WARNING"},
         "aiortc": {"level": "WARNING"},

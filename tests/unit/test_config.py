@@ -13,7 +13,7 @@ def test_errors_name_the_variable() -> None:
     with pytest.raises(ConfigError, match="STUN_URLS"):
         read_media_config(Env({"STUN_URLS": "http://x"}))
     with pytest.raises(ConfigError, match="DJANGO_DEBUG"):
-        Env({"DJANGO_DEBUG": "maybe"}).bool("DJANGO_DEBUG")
+        Env({"DJANGO_DEBUG": "maybe"}).boolean("DJANGO_DEBUG")
 
 
 def test_media_config_parses_valid_values() -> None:

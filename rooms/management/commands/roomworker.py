@@ -1,0 +1,51 @@
+"""``manage.py roomworker``: a room worker process (needs REDIS_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from rooms.messages import RemovalReason
+from rooms.registry import get_registry, uses_redis
+from rooms.worker.rooms import make_room
+from rooms.worker.worker import RoomWorker
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Run a room worker: hosts the SFU of the rooms it owns until SIGTERM or SIGINT."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not uses_redis():
+            raise CommandError(
+                "REDIS_URL is not set. Without it the room worker runs inside the server "
+                "process; a separate worker needs Redis to reach the web processes."
+            )
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        layer = get_channel_layer()
+        assert layer is not None
+        registry = await get_registry()
+        worker = RoomWorker(
+            layer, registry, make_room, lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"]
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        ref = await worker.start()
+        # A line the tests and operators can wait for.
+        self.stdout.write(f"room worker {ref.worker_id} ready", ending="\n")
+        self.stdout.flush()
+        await stop.wait()
+        logger.info("room worker %s: stopping on signal", ref.worker_id)
+        await worker.stop(RemovalReason.WORKER_SHUTDOWN)
+        await registry.close()

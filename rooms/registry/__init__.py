@@ -1,0 +1,43 @@
+"""Shared state of workers and rooms: Redis with REDIS_URL, else process-local.
+
+One registry per event loop: redis-py connections belong to the loop that made
+them, and the embedded worker runs on the server's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from weakref import WeakKeyDictionary
+
+from django.conf import settings
+
+from rooms.registry.base import LivePeer, Registry, WorkerRef, WorkerStatus
+from rooms.registry.local import LocalRegistry
+from rooms.registry.redis import RedisRegistry
+
+__all__ = ["LivePeer", "Registry", "WorkerRef", "WorkerStatus", "get_registry", "uses_redis"]
+
+_registries: WeakKeyDictionary[asyncio.AbstractEventLoop, Registry] = WeakKeyDictionary()
+
+
+def uses_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+async def get_registry() -> Registry:
+    """This loop's registry; in the embedded default also this loop's room worker."""
+    loop = asyncio.get_running_loop()
+    registry = _registries.get(loop)
+    if registry is None:
+        if uses_redis():
+            registry = RedisRegistry.from_url(
+                settings.REDIS_URL, settings.VIDEOROOM["REDIS_PREFIX"]
+            )
+        else:
+            registry = LocalRegistry()
+        _registries[loop] = registry
+    if not uses_redis():
+        from rooms.worker.embedded import ensure_embedded_worker
+
+        await ensure_embedded_worker(registry)
+    return registry

@@ -1,0 +1,152 @@
+"""The registry on Redis, shared by every web and worker process.
+
+Keys (``p`` is the configured prefix, ``g`` a room's group name ``room.<name>``):
+``p:worker:<id>`` the worker's lease (JSON, expires), ``p:workers`` the set of
+worker ids ever seen (pruned as leases lapse), ``p:owner:g`` the owner's worker
+id, ``p:peers:g`` the live peers (JSON). Claims and releases are Lua scripts,
+so each is one atomic step however many processes race.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+
+from rooms.names import GROUP_PREFIX, group_for
+from rooms.registry.base import LivePeer, WorkerRef, WorkerStatus, least_loaded
+
+# Keep the current owner while its lease exists; otherwise install the candidate.
+_CLAIM = """
+local current = redis.call('GET', KEYS[1])
+if current and redis.call('EXISTS', ARGV[1] .. current) == 1 then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return ARGV[2]
+"""
+
+# Delete the owner and live-peer records only if ARGV[1] still owns the room.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+
+_CLAIM_ATTEMPTS = 3
+
+
+class RedisRegistry:
+    def __init__(self, client: Redis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> RedisRegistry:
+        return cls(Redis.from_url(url, decode_responses=True), prefix)
+
+    def _worker_key(self, worker_id: str = "") -> str:
+        return f"{self._prefix}:worker:{worker_id}"
+
+    def _owner_key(self, room: str) -> str:
+        return f"{self._prefix}:owner:{group_for(room)}"
+
+    def _peers_key(self, room: str) -> str:
+        return f"{self._prefix}:peers:{group_for(room)}"
+
+    async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+        record = json.dumps({"channel": ref.channel, "load": load})
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._worker_key(ref.worker_id), record, px=int(lease_seconds * 1000))
+            pipe.sadd(f"{self._prefix}:workers", ref.worker_id)
+            await pipe.execute()
+
+    async def unregister(self, ref: WorkerRef) -> None:
+        await self._redis.delete(self._worker_key(ref.worker_id))
+        await self._redis.srem(f"{self._prefix}:workers", ref.worker_id)
+
+    async def _statuses(self, worker_ids: list[str]) -> dict[str, WorkerStatus]:
+        if not worker_ids:
+            return {}
+        records = await self._redis.mget([self._worker_key(wid) for wid in worker_ids])
+        statuses = {}
+        for wid, record in zip(worker_ids, records, strict=True):
+            if record is not None:
+                data = json.loads(record)
+                statuses[wid] = WorkerStatus(WorkerRef(wid, data["channel"]), int(data["load"]))
+        return statuses
+
+    async def live_workers(self) -> list[WorkerStatus]:
+        known = sorted(str(wid) for wid in await self._redis.smembers(f"{self._prefix}:workers"))
+        statuses = await self._statuses(known)
+        lapsed = [wid for wid in known if wid not in statuses]
+        if lapsed:
+            await self._redis.srem(f"{self._prefix}:workers", *lapsed)
+        return list(statuses.values())
+
+    async def alive(self, worker_ids: Iterable[str]) -> set[str]:
+        return set(await self._statuses(sorted(set(worker_ids))))
+
+    async def claim_room(self, room: str) -> WorkerRef | None:
+        for _ in range(_CLAIM_ATTEMPTS):
+            current = await self.owner(room)
+            if current is not None:
+                return current
+            candidate = least_loaded(await self.live_workers())
+            if candidate is None:
+                return None
+            winner = await self._claim(
+                keys=[self._owner_key(room)], args=[self._worker_key(), candidate.ref.worker_id]
+            )
+            winner = str(winner)
+            statuses = await self._statuses([winner])
+            if winner in statuses:
+                return statuses[winner].ref
+            # The winner's lease lapsed between the claim and this read: try again.
+        return None
+
+    async def owner(self, room: str) -> WorkerRef | None:
+        raw = await self._redis.get(self._owner_key(room))
+        if raw is None:
+            return None
+        worker_id = str(raw)
+        status = (await self._statuses([worker_id])).get(worker_id)
+        return status.ref if status else None
+
+    async def release_room(self, room: str, ref: WorkerRef) -> None:
+        await self._release(
+            keys=[self._owner_key(room), self._peers_key(room)], args=[ref.worker_id]
+        )
+
+    async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
+        payload = [
+            {"peer_id": p.peer_id, "display_name": p.display_name, "joined_at": p.joined_at}
+            for p in peers
+        ]
+        await self._redis.set(self._peers_key(room), json.dumps(payload))
+
+    async def live_peers(self, room: str) -> list[LivePeer]:
+        if await self.owner(room) is None:
+            return []
+        raw = await self._redis.get(self._peers_key(room))
+        return [LivePeer(**item) for item in json.loads(raw)] if raw else []
+
+    async def live_rooms(self) -> list[str]:
+        pattern = f"{self._prefix}:owner:{GROUP_PREFIX}*"
+        keys = [key async for key in self._redis.scan_iter(match=pattern, count=500)]
+        if not keys:
+            return []
+        owners = await self._redis.mget(keys)
+        alive = await self.alive(str(owner) for owner in owners if owner)
+        start = len(f"{self._prefix}:owner:{GROUP_PREFIX}")
+        return sorted(
+            key[start:] for key, owner in zip(keys, owners, strict=True) if owner in alive
+        )
+
+    async def close(self) -> None:
+        await self._redis.aclose()

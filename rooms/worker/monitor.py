@@ -1,0 +1,107 @@
+"""The owner monitor: Phoenix's ``Process.monitor(room)`` for a web process.
+
+Each web process watches the owners of the rooms its channels are in. When an
+owner's lease lapses (the worker died or was stopped), every watching channel
+gets ``peer.removed`` with ``worker_lost``, which becomes ``phx_error``; the
+phoenix client then rejoins, and that join's claim replaces the dead owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from weakref import WeakKeyDictionary
+
+from channels.layers import BaseChannelLayer, get_channel_layer
+
+from rooms import messages
+from rooms.messages import RemovalReason
+from rooms.registry import Registry, WorkerRef, get_registry
+
+logger = logging.getLogger(__name__)
+
+# One Redis round trip per process per second, whatever the number of sockets;
+# with the default 6 s lease a dead owner is reported within about 7 s.
+CHECK_INTERVAL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class _Watch:
+    room: str
+    peer_id: str
+    owner: WorkerRef
+    channel: str
+
+
+class OwnerMonitor:
+    def __init__(self, layer: BaseChannelLayer, interval: float = CHECK_INTERVAL_SECONDS) -> None:
+        self._layer = layer
+        self._interval = interval
+        self._watches: dict[str, _Watch] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
+        self._watches[peer_id] = _Watch(room, peer_id, owner, channel)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="owner-monitor")
+
+    def unwatch(self, peer_id: str) -> None:
+        self._watches.pop(peer_id, None)
+
+    @property
+    def watched(self) -> int:
+        return len(self._watches)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        # The task ends when nothing is watched; watch() starts a new one.
+        while self._watches:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.check(await get_registry())
+            except Exception:
+                logger.exception("owner monitor: check failed")
+
+    async def check(self, registry: Registry) -> None:
+        """Report every watch whose owner's lease has lapsed, once."""
+        watches = list(self._watches.values())
+        if not watches:
+            return
+        alive = await registry.alive({w.owner.worker_id for w in watches})
+        for watch in watches:
+            if watch.owner.worker_id in alive or self._watches.get(watch.peer_id) is not watch:
+                continue
+            del self._watches[watch.peer_id]
+            logger.warning(
+                "room %s peer %s: owner %s is gone",
+                watch.room,
+                watch.peer_id,
+                watch.owner.worker_id,
+            )
+            message = messages.peer_removed(watch.room, watch.peer_id, RemovalReason.WORKER_LOST)
+            try:
+                await self._layer.send(watch.channel, message)
+            except Exception:
+                logger.exception(
+                    "room %s peer %s: could not report the lost owner", watch.room, watch.peer_id
+                )
+
+
+_monitors: WeakKeyDictionary[asyncio.AbstractEventLoop, OwnerMonitor] = WeakKeyDictionary()
+
+
+def owner_monitor() -> OwnerMonitor:
+    """This event loop's monitor."""
+    loop = asyncio.get_running_loop()
+    monitor = _monitors.get(loop)
+    if monitor is None:
+        layer = get_channel_layer()
+        assert layer is not None, "CHANNEL_LAYERS is not configured"
+        monitor = _monitors[loop] = OwnerMonitor(layer)
+    return monitor

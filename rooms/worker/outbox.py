@@ -1,0 +1,60 @@
+"""The RoomOutbox a worker hands its Rooms: peers reached over the channel layer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import BaseChannelLayer
+
+from rooms import messages, services
+from rooms.messages import RemovalReason
+from rooms.roomtypes import PeerInfo
+
+logger = logging.getLogger(__name__)
+
+# Leaves the peer asked for; the consumer already knows and needs no message.
+_PEER_INITIATED = frozenset(
+    {RemovalReason.LEFT, RemovalReason.DISCONNECTED, RemovalReason.REPLACED}
+)
+
+
+class LayerOutbox:
+    """Sends ``peer.*`` messages and records each peer's departure exactly once."""
+
+    def __init__(
+        self,
+        room: str,
+        layer: BaseChannelLayer,
+        on_peer_left: Callable[[PeerInfo, RemovalReason], Awaitable[None]],
+    ) -> None:
+        self._room = room
+        self._layer = layer
+        self._on_peer_left = on_peer_left
+
+    async def _send(self, channel: str, message: Any) -> None:
+        try:
+            await self._layer.send(channel, message)
+        except Exception:
+            # ChannelFull or a Redis error: the consumer is gone or stuck; the
+            # room goes on for everyone else.
+            logger.exception(
+                "room %s: could not send %s to %s", self._room, message["type"], channel
+            )
+
+    async def media_event(self, peer: PeerInfo, data: str) -> None:
+        await self._send(peer.channel, messages.peer_media_event(self._room, peer.peer_id, data))
+
+    async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
+        logger.info("room %s peer %s left (%s)", self._room, peer.peer_id, reason)
+        if reason not in _PEER_INITIATED:
+            await self._send(peer.channel, messages.peer_removed(self._room, peer.peer_id, reason))
+        try:
+            await database_sync_to_async(services.record_leave)(self._room, peer.peer_id, reason)
+        except Exception:
+            logger.exception(
+                "room %s peer %s: could not record the leave", self._room, peer.peer_id
+            )
+        await self._on_peer_left(peer, reason)
