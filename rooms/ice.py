@@ -19,7 +19,9 @@ from django.conf import settings
 from videoroom_project.config import MediaConfig
 
 
-def turn_credentials(secret: str, user: str, ttl_seconds: int, now: float | None = None) -> tuple[str, str]:
+def turn_credentials(
+    secret: str, user: str, ttl_seconds: int, now: float | None = None
+) -> tuple[str, str]:
     """A time-limited (username, password) pair that coturn accepts until now + ttl."""
     expiry = int((time.time() if now is None else now) + ttl_seconds)
     username = f"{expiry}:{user}"
@@ -35,5 +37,7 @@ def ice_servers(user: str, config: MediaConfig | None = None) -> list[dict[str, 
         servers.append({"urls": list(config.stun_urls)})
     if config.turn_urls:
         username, credential = turn_credentials(config.turn_secret, user, config.turn_ttl_seconds)
-        servers.append({"urls": list(config.turn_urls), "username": username, "credential": credential})
+        servers.append(
+            {"urls": list(config.turn_urls), "username": username, "credential": credential}
+        )
     return servers

@@ -45,7 +45,9 @@ class Participation(models.Model):
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     leave_reason = models.CharField(
-        max_length=32, blank=True, choices=[(reason.value, reason.value) for reason in RemovalReason]
+        max_length=32,
+        blank=True,
+        choices=[(reason.value, reason.value) for reason in RemovalReason],
     )
 
     class Meta:

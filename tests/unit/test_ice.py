@@ -9,7 +9,9 @@ from videoroom_project.config import MediaConfig
 def test_turn_credentials_follow_coturn_rest_scheme() -> None:
     username, password = turn_credentials("secret", "peer1", ttl_seconds=3600, now=1_700_000_000)
     assert username == "1700003600:peer1"
-    expected = base64.b64encode(hmac.new(b"secret", username.encode(), hashlib.sha1).digest()).decode()
+    expected = base64.b64encode(
+        hmac.new(b"secret", username.encode(), hashlib.sha1).digest()
+    ).decode()
     assert password == expected
 
 
