@@ -21,6 +21,10 @@ from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
 
 logger = logging.getLogger(__name__)
 
+# Messages already queued when the worker stops are still handled, within this bound.
+_DRAIN_SECONDS = 5.0
+_STOP: dict[str, Any] = {"type": "host.stop"}
+
 
 class RoomHost:
     def __init__(
@@ -46,8 +50,12 @@ class RoomHost:
         self._queue.put_nowait(message)
 
     async def stop(self, reason: RemovalReason) -> None:
-        """Close the room (every peer told once) and end the message loop."""
-        if self._task is not asyncio.current_task():
+        """Finish queued messages, end the message loop, close the room (every peer told once)."""
+        self._queue.put_nowait(_STOP)
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), _DRAIN_SECONDS)
+        except TimeoutError:
+            logger.warning("room %s: queued messages not drained in time", self.name)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.room.close(reason)
@@ -55,6 +63,8 @@ class RoomHost:
     async def _run(self) -> None:
         while True:
             message = await self._queue.get()
+            if message is _STOP:
+                return
             try:
                 await self._handle(message)
             except Exception:
@@ -94,13 +104,14 @@ class RoomHost:
             )
             return
         logger.info("room %s peer %s joined as %r", self.name, peer_id, peer.display_name)
-        await self._reply(peer.channel, messages.peer_joined(self.name, peer_id))
+        # Recorded before the reply, so that no leave can be recorded before its join.
         try:
             await database_sync_to_async(services.record_join)(
                 self.name, peer_id, peer.display_name, peer.joined_at
             )
         except Exception:
             logger.exception("room %s peer %s: could not record the join", self.name, peer_id)
+        await self._reply(peer.channel, messages.peer_joined(self.name, peer_id))
         await self._on_change(self)
 
     async def _reply(self, channel: str, message: Any) -> None:
