@@ -1,0 +1,273 @@
+"""PeerChannel: one peer in one room, on topic ``room:<name>`` (Membrane's peer_channel.ex).
+
+Join: validate the topic and params, ask the database (``authorize_join``), claim the
+room's owner in the registry, send ``room.join`` and leave the join pending until the
+owner answers ``peer.joined`` / ``peer.join_refused`` (or a timer gives up). Then
+``mediaEvent`` frames go to the owner and ``peer.media_event`` messages come back as
+pushes. Every way out (leave, socket close, replacement, removal by the room) ends in
+``terminate``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any, Protocol
+
+import shortuuid
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from rooms import messages, names, services
+from rooms.ice import ice_servers
+from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
+from rooms.phoenix import (
+    JOIN_PENDING,
+    Channel,
+    InvalidPayload,
+    JoinError,
+    JoinResult,
+    Payload,
+    StopKind,
+    TerminateReason,
+)
+from rooms.phoenix.errors import UnknownEvent
+from rooms.registry.base import WorkerRef
+from rooms.roomtypes import JoinRefused
+
+logger = logging.getLogger(__name__)
+
+MEDIA_EVENT = "mediaEvent"
+MAX_MEDIA_EVENT_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 4 * 1024
+MAX_DISPLAY_NAME_LENGTH = 64
+
+_REMOVAL_FOR: dict[TerminateReason, RemovalReason] = {
+    TerminateReason.LEAVE: RemovalReason.LEFT,
+    TerminateReason.DUPLICATE_JOIN: RemovalReason.REPLACED,
+}
+
+
+class PeerServices(Protocol):
+    """What PeerChannel needs beyond the channel layer; tests pass fakes."""
+
+    async def authorize(self, room: str) -> services.JoinPolicy: ...
+
+    async def claim(self, room: str) -> WorkerRef | None: ...
+
+    def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None: ...
+
+    def unwatch(self, peer_id: str) -> None: ...
+
+
+class DefaultPeerServices:
+    """The database, this loop's registry and its owner monitor."""
+
+    async def authorize(self, room: str) -> services.JoinPolicy:
+        policy: services.JoinPolicy = await database_sync_to_async(services.authorize_join)(room)
+        return policy
+
+    async def claim(self, room: str) -> WorkerRef | None:
+        from rooms.registry import get_registry
+
+        return await (await get_registry()).claim_room(room)
+
+    def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
+        from rooms.worker.monitor import owner_monitor
+
+        owner_monitor().watch(room=room, peer_id=peer_id, owner=owner, channel=channel)
+
+    def unwatch(self, peer_id: str) -> None:
+        from rooms.worker.monitor import owner_monitor
+
+        owner_monitor().unwatch(peer_id)
+
+
+def parse_join_params(params: Payload) -> dict[str, Any]:
+    """The room metadata from join params; raise ValueError when they are unusable.
+
+    Unknown keys are ignored: Membrane clients send extras such as ``isSimulcastOn``.
+    """
+    display_name = params.get("displayName")
+    if not isinstance(display_name, str):
+        raise ValueError("displayName must be a string")
+    display_name = display_name.strip()
+    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
+        raise ValueError(f"displayName must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters")
+    metadata = params.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise ValueError("metadata must be an object")
+    if len(json.dumps(metadata, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
+        raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    # The validated name wins over one smuggled in through metadata.
+    return {**metadata, "displayName": display_name}
+
+
+class PeerChannel(Channel):
+    """Joins the room named by the topic and relays media events both ways."""
+
+    services: PeerServices = DefaultPeerServices()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.room = ""
+        self.peer_id = ""
+        self.owner: WorkerRef | None = None
+        self._metadata: dict[str, Any] = {}
+        self._max_participants = 0
+        # True from room.join until the owner is known to have forgotten the peer.
+        self._in_room = False
+        # True while the join waits for the owner; whoever flips it first settles the join.
+        self._waiting = False
+        self._retried = False
+        self._in_group = False
+        self._timer: asyncio.Task[None] | None = None
+
+    async def join(self, params: Payload) -> JoinResult:
+        try:
+            self.room = names.room_name_from_topic(self.topic)
+        except names.InvalidRoomName:
+            raise JoinError(JoinRefusal.INVALID_ROOM) from None
+        try:
+            self._metadata = parse_join_params(params)
+        except ValueError as error:
+            logger.warning("room %s: join refused, invalid params: %s", self.room, error)
+            raise JoinError(JoinRefusal.INVALID_PARAMS) from None
+        try:
+            policy = await self.services.authorize(self.room)
+        except JoinRefused as refused:
+            raise JoinError(refused.reason) from None
+        self._max_participants = policy.max_participants
+        self.peer_id = shortuuid.uuid()
+        owner = await self.services.claim(self.room)
+        if owner is None:
+            logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
+            raise JoinError(JoinRefusal.UNAVAILABLE)
+        self._waiting = True
+        self._timer = asyncio.create_task(self._expire_join())
+        await self._send_join(owner)
+        return JOIN_PENDING
+
+    async def handle_in(self, event: str, payload: Payload) -> Payload | None:
+        if event != MEDIA_EVENT:
+            raise UnknownEvent(f"room {self.room} peer {self.peer_id}: no event {event!r}")
+        data = payload.get("data")
+        if not isinstance(data, str) or len(data.encode()) > MAX_MEDIA_EVENT_BYTES:
+            raise InvalidPayload(
+                f"room {self.room} peer {self.peer_id}: data must be a string of at most "
+                f"{MAX_MEDIA_EVENT_BYTES} bytes"
+            )
+        assert self.owner is not None  # set before the join could succeed
+        await self.channel_layer.send(
+            self.owner.channel, messages.room_media_event(self.room, self.peer_id, data)
+        )
+        # Media events get no reply, as in Membrane.
+        return None
+
+    async def handle_info(self, message: dict[str, Any]) -> None:
+        if message.get("peer_id") != self.peer_id:
+            logger.debug("room %s peer %s: dropped stale %s", self.room, self.peer_id, message)
+            return
+        kind = message.get("type")
+        if kind == "peer.joined":
+            await self._joined()
+        elif kind == "peer.join_refused":
+            await self._refused(message)
+        elif kind == "peer.media_event":
+            await self.push(MEDIA_EVENT, {"data": message["data"]})
+        elif kind == "peer.removed":
+            self._in_room = False
+            reason = RemovalReason(message["reason"])
+            logger.info(
+                "room %s peer %s: removed by the room (%s)", self.room, self.peer_id, reason
+            )
+            await self.stop(StopKind.CLOSE if reason in FINAL_REMOVALS else StopKind.ERROR)
+        else:
+            logger.warning("room %s peer %s: unexpected %s", self.room, self.peer_id, kind)
+
+    async def terminate(self, reason: TerminateReason) -> None:
+        self._waiting = False
+        await self._cancel_timer()
+        if self._in_room:
+            await self._leave_room(_REMOVAL_FOR.get(reason, RemovalReason.DISCONNECTED))
+        if self._in_group:
+            self._in_group = False
+            await self.channel_layer.group_discard(names.group_for(self.room), self.channel_name)
+        if self.peer_id:
+            self.services.unwatch(self.peer_id)
+        logger.info("room %s peer %s: channel ended (%s)", self.room, self.peer_id, reason)
+
+    # --- join steps ----------------------------------------------------------
+
+    async def _send_join(self, owner: WorkerRef) -> None:
+        self.owner = owner
+        self._in_room = True
+        logger.info(
+            "room %s peer %s: joining via worker %s", self.room, self.peer_id, owner.worker_id
+        )
+        await self.channel_layer.send(
+            owner.channel,
+            messages.room_join(
+                self.room, self.peer_id, self.channel_name, self._metadata, self._max_participants
+            ),
+        )
+
+    async def _joined(self) -> None:
+        if not self._waiting:
+            return
+        self._waiting = False
+        await self._cancel_timer()
+        assert self.owner is not None
+        await self.channel_layer.group_add(names.group_for(self.room), self.channel_name)
+        self._in_group = True
+        self.services.watch(
+            room=self.room, peer_id=self.peer_id, owner=self.owner, channel=self.channel_name
+        )
+        logger.info("room %s peer %s: joined", self.room, self.peer_id)
+        await self.reply_join({"peerId": self.peer_id, "iceServers": ice_servers(self.peer_id)})
+
+    async def _refused(self, message: dict[str, Any]) -> None:
+        if not self._waiting:
+            return
+        self._in_room = False
+        if message.get("retry") and not self._retried:
+            # The owner we claimed does not own the room (stale registry): claim once more.
+            self._retried = True
+            owner = await self.services.claim(self.room)
+            if owner is not None and self._waiting:
+                await self._send_join(owner)
+                return
+        self._waiting = False
+        await self._cancel_timer()
+        reason = JoinRefusal(message["reason"])
+        logger.info("room %s peer %s: join refused (%s)", self.room, self.peer_id, reason)
+        await self.refuse_join(reason)
+
+    async def _expire_join(self) -> None:
+        await asyncio.sleep(settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"])
+        if not self._waiting:
+            return
+        self._waiting = False
+        self._timer = None  # finishing on our own: nobody needs to cancel us
+        logger.warning("room %s peer %s: the room worker did not answer", self.room, self.peer_id)
+        # The owner may still admit the peer later; make it forget the peer.
+        await self._leave_room(RemovalReason.DISCONNECTED)
+        await self.refuse_join(JoinRefusal.UNAVAILABLE)
+
+    async def _leave_room(self, reason: RemovalReason) -> None:
+        self._in_room = False
+        if self.owner is not None:
+            await self.channel_layer.send(
+                self.owner.channel, messages.room_leave(self.room, self.peer_id, reason)
+            )
+
+    async def _cancel_timer(self) -> None:
+        task, self._timer = self._timer, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

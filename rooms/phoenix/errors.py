@@ -1,0 +1,104 @@
+"""Errors of the Phoenix socket layer, each with a stable code.
+
+Raised anywhere below the socket and turned into a wire answer at one boundary
+(``PhoenixSocket``): an error reply ``{"status": "error", "response": {"reason":
+code}}`` when the offending frame's ref is known, else a close with a named code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class CloseCode(IntEnum):
+    """Websocket close codes the server uses (RFC 6455 section 7.4, 4000-4999 private)."""
+
+    NORMAL = 1000
+    UNSUPPORTED_DATA = 1003  # a binary frame: only the V2 JSON text encoding is spoken
+    INVALID_FRAME = 1007  # not JSON, or not a frame, and no ref to answer to
+    POLICY_VIOLATION = 1008  # kept flooding after being told "rate limited"
+    MESSAGE_TOO_BIG = 1009  # a frame over the size limit
+    INTERNAL_ERROR = 1011  # a bug: logged with its traceback
+    IDLE_TIMEOUT = 4000  # no frame (not even a heartbeat) within the idle timeout
+    UNSUPPORTED_VSN = 4001  # connect with a protocol version other than 2.0.x
+
+
+class ErrorCode(StrEnum):
+    """Reasons sent in error replies; clients may match on them."""
+
+    UNMATCHED_TOPIC = "unmatched topic"  # Phoenix's own wording
+    INVALID_FRAME = "invalid frame"
+    UNKNOWN_EVENT = "unknown event"
+    INVALID_PAYLOAD = "invalid payload"
+    RATE_LIMITED = "rate limited"
+    JOIN_PENDING = "join pending"  # a frame for a topic whose join has not been answered yet
+    JOIN_CRASHED = "join crashed"  # Phoenix's own wording
+    TOO_MANY_CHANNELS = "too many channels"
+
+
+class PhoenixError(Exception):
+    """Base class: something a client sent that gets an error reply with ``code``."""
+
+    code: str = ErrorCode.INVALID_FRAME
+
+    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
+        super().__init__(detail or str(code or self.code))
+        if code is not None:
+            self.code = code
+        self.detail = detail
+
+
+class FrameError(PhoenixError):
+    """A text frame that is not a valid V2 frame.
+
+    ``ref`` and ``topic`` are set when they could be read anyway, so that the
+    socket can still answer with an error reply instead of closing.
+    """
+
+    code = ErrorCode.INVALID_FRAME
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        join_ref: str | None = None,
+        ref: str | None = None,
+        topic: str | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.join_ref = join_ref
+        self.ref = ref
+        self.topic = topic
+
+    @property
+    def answerable(self) -> bool:
+        return self.ref is not None and self.topic is not None
+
+
+class UnknownEvent(PhoenixError):
+    """An event the channel (or the socket, on topic ``phoenix``) does not handle."""
+
+    code = ErrorCode.UNKNOWN_EVENT
+
+
+class InvalidPayload(PhoenixError):
+    """A known event whose payload does not have the expected shape."""
+
+    code = ErrorCode.INVALID_PAYLOAD
+
+
+class JoinError(Exception):
+    """Raised by ``Channel.join`` to refuse a join; ``reason`` is sent to the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CloseSocket(Exception):
+    """Close the whole socket with ``code`` (raised below the socket's boundary)."""
+
+    def __init__(self, code: CloseCode, detail: str = "") -> None:
+        super().__init__(detail or code.name)
+        self.code = code
+        self.detail = detail

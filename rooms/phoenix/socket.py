@@ -1,0 +1,370 @@
+"""PhoenixSocket: a websocket consumer speaking Phoenix channels V2 JSON (vsn 2.0.x).
+
+The counterpart of ``Phoenix.Socket`` plus its websocket transport. A subclass maps
+topic patterns to Channel classes (``channels = {"room:*": PeerChannel}``) and may
+route channel-layer messages to a topic (``topic_for_message``). This is the one
+boundary where bad input becomes an error reply or a named close code, and where
+unexpected exceptions are logged; nothing raises out of the consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from typing import Any, ClassVar
+from urllib.parse import parse_qs
+
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from rooms.phoenix import frames
+from rooms.phoenix.channel import (
+    JOIN_PENDING,
+    Channel,
+    JoinState,
+    StopKind,
+    TerminateReason,
+)
+from rooms.phoenix.errors import CloseCode, ErrorCode, FrameError, JoinError, PhoenixError
+from rooms.phoenix.frames import Event, Frame, Payload
+from rooms.phoenix.ratelimit import TokenBucket
+
+logger = logging.getLogger(__name__)
+
+_SUPPORTED_VSN = re.compile(r"2\.0\.\d+")
+
+
+class PhoenixSocket(AsyncWebsocketConsumer):
+    """One websocket carrying any number of joined topics."""
+
+    channels: ClassVar[dict[str, type[Channel]]] = {}
+    # A media event is a few KiB; 64 KiB leaves room for large SDP offers.
+    max_frame_bytes: ClassVar[int] = 64 * 1024
+    # Joining sends a burst of ICE candidates and SDP; 100 frames then 30/s is generous.
+    flood_burst: ClassVar[float] = 100.0
+    flood_rate: ClassVar[float] = 30.0
+    # Frames refused as "rate limited" in a row before the socket is closed.
+    flood_strikes: ClassVar[int] = 50
+    max_channels: ClassVar[int] = 16
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._channels: dict[str, Channel] = {}
+        self._join_push_refs: dict[Channel, str] = {}
+        self._bucket = TokenBucket(self.flood_burst, self.flood_rate)
+        self._strikes = 0
+        self._last_seen = time.monotonic()
+        self._watchdog: asyncio.Task[None] | None = None
+        self._closing = False
+
+    # --- hooks for subclasses ---------------------------------------------------
+
+    def idle_timeout_seconds(self) -> float:
+        """Close the socket after this long without a frame (Phoenix's default: 60 s)."""
+        return 60.0
+
+    def topic_for_message(self, message: dict[str, Any]) -> str | None:
+        """The topic whose channel should get this channel-layer message, if any."""
+        return None
+
+    # --- connection lifecycle ---------------------------------------------------
+
+    async def connect(self) -> None:
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        vsn = (query.get("vsn") or [""])[-1]
+        if not _SUPPORTED_VSN.fullmatch(vsn):
+            logger.warning("socket %s: refused, unsupported vsn %r", self.channel_name, vsn)
+            await self.close(code=CloseCode.UNSUPPORTED_VSN)
+            return
+        # The 1.8 client offers the "phoenix" subprotocol when it sends an auth token.
+        subprotocol = "phoenix" if "phoenix" in self.scope.get("subprotocols", []) else None
+        await self.accept(subprotocol=subprotocol)
+        self._last_seen = time.monotonic()
+        self._watchdog = asyncio.create_task(self._watch_idle())
+        logger.debug("socket %s: connected", self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        logger.debug("socket %s: disconnected with %s", self.channel_name, code)
+        self._closing = True
+        await self._end_all()
+        await self._stop_watchdog()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Route layer messages to channels; everything else to the consumer's handlers."""
+        try:
+            topic = self.topic_for_message(message)
+            if topic is not None:
+                await self._deliver_info(topic, message)
+            else:
+                await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            logger.exception("socket %s: failed on %s", self.channel_name, message.get("type"))
+            await self._close(CloseCode.INTERNAL_ERROR)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self._last_seen = time.monotonic()
+        if self._closing:
+            return
+        if text_data is None:
+            self._bad_input("binary frame")
+            await self._close(CloseCode.UNSUPPORTED_DATA)
+            return
+        if len(text_data) > self.max_frame_bytes or (
+            len(text_data.encode()) > self.max_frame_bytes
+        ):
+            self._bad_input(f"frame over {self.max_frame_bytes} bytes")
+            await self._close(CloseCode.MESSAGE_TOO_BIG)
+            return
+        admitted = self._admit()
+        try:
+            frame = frames.parse(text_data)
+        except FrameError as error:
+            self._bad_input(error.detail)
+            if error.ref is None or error.topic is None:
+                await self._close(CloseCode.INVALID_FRAME)
+            elif admitted:
+                await self._send(
+                    frames.error_reply(error.join_ref, error.ref, error.topic, error.code)
+                )
+            else:
+                await self._over_limit(error.join_ref, error.ref, error.topic)
+            return
+        if not admitted:
+            await self._over_limit(frame.join_ref, frame.ref, frame.topic)
+            return
+        await self._handle_frame(frame)
+
+    # --- frames ----------------------------------------------------------------
+
+    async def _handle_frame(self, frame: Frame) -> None:
+        if frame.topic == frames.PHOENIX_TOPIC:
+            if frame.event == Event.HEARTBEAT:
+                await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok"))
+            else:
+                self._refuse(
+                    frame, ErrorCode.UNKNOWN_EVENT, f"event {frame.event} on topic phoenix"
+                )
+                await self._send_refusal(frame, ErrorCode.UNKNOWN_EVENT)
+            return
+        if frame.event == Event.JOIN:
+            await self._join(frame)
+            return
+        channel = self._channels.get(frame.topic)
+        if frame.event == Event.LEAVE:
+            # Phoenix answers ok to a leave even for a topic that is not joined.
+            await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok"))
+            if channel is not None:
+                await self._end(channel, TerminateReason.LEAVE, StopKind.CLOSE)
+            return
+        if channel is None:
+            self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "topic not joined")
+            await self._send_refusal(frame, ErrorCode.UNMATCHED_TOPIC)
+            return
+        if channel.state is JoinState.JOINING:
+            self._refuse(frame, ErrorCode.JOIN_PENDING, "frame before the join was answered")
+            await self._send_refusal(frame, ErrorCode.JOIN_PENDING)
+            return
+        try:
+            response = await channel.handle_in(frame.event, frame.payload)
+        except PhoenixError as error:
+            self._refuse(frame, error.code, error.detail)
+            await self._send_refusal(frame, error.code)
+            return
+        except Exception:
+            logger.exception(
+                "socket %s topic %s: %s crashed", self.channel_name, frame.topic, frame.event
+            )
+            await self._end(channel, TerminateReason.CRASHED, StopKind.ERROR)
+            return
+        if response is not None:
+            await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok", response))
+
+    async def _join(self, frame: Frame) -> None:
+        previous = self._channels.get(frame.topic)
+        if previous is not None:
+            logger.info(
+                "socket %s topic %s: duplicate join, closing the old one",
+                self.channel_name,
+                frame.topic,
+            )
+            await self._end(previous, TerminateReason.DUPLICATE_JOIN, StopKind.CLOSE)
+        channel_class = self._channel_class(frame.topic)
+        if channel_class is None:
+            self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "no channel for this topic")
+            await self._send_refusal(frame, ErrorCode.UNMATCHED_TOPIC)
+            return
+        if len(self._channels) >= self.max_channels:
+            self._refuse(frame, ErrorCode.TOO_MANY_CHANNELS, f"{len(self._channels)} joined")
+            await self._send_refusal(frame, ErrorCode.TOO_MANY_CHANNELS)
+            return
+        assert frame.ref is not None  # parse() guarantees it
+        channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
+        self._channels[frame.topic] = channel
+        self._join_push_refs[channel] = frame.ref
+        try:
+            result = await channel.join(frame.payload)
+        except JoinError as error:
+            await self.finish_join(channel, None, error.reason)
+            return
+        except Exception:
+            logger.exception("socket %s topic %s: join crashed", self.channel_name, frame.topic)
+            await self._end(channel, TerminateReason.CRASHED, None)
+            await self._send(
+                frames.error_reply(frame.join_ref, frame.ref, frame.topic, ErrorCode.JOIN_CRASHED)
+            )
+            return
+        if result is not JOIN_PENDING:
+            await self.finish_join(channel, result, "")
+
+    def _channel_class(self, topic: str) -> type[Channel] | None:
+        for pattern, channel_class in self.channels.items():
+            if (pattern.endswith("*") and topic.startswith(pattern[:-1])) or pattern == topic:
+                return channel_class
+        return None
+
+    # --- ChannelHost -----------------------------------------------------------
+
+    async def push_frame(self, channel: Channel, event: str, payload: Payload) -> None:
+        await self._send(frames.push(channel.join_ref, channel.topic, event, payload))
+
+    async def finish_join(self, channel: Channel, response: Payload | None, reason: str) -> None:
+        if (
+            channel.state is not JoinState.JOINING
+            or self._channels.get(channel.topic) is not channel
+        ):
+            return
+        ref = self._join_push_refs.get(channel)
+        if response is None:
+            self._forget(channel)
+            channel.state = JoinState.ENDED
+            logger.info(
+                "socket %s topic %s: join refused: %s", self.channel_name, channel.topic, reason
+            )
+            await self._send(frames.error_reply(channel.join_ref, ref, channel.topic, reason))
+        else:
+            channel.state = JoinState.JOINED
+            await self._send(frames.reply(channel.join_ref, ref, channel.topic, "ok", response))
+
+    async def stop_channel(self, channel: Channel, kind: StopKind) -> None:
+        await self._end(channel, TerminateReason.STOPPED, kind)
+
+    # --- channel teardown ------------------------------------------------------
+
+    async def _deliver_info(self, topic: str, message: dict[str, Any]) -> None:
+        channel = self._channels.get(topic)
+        if channel is None:
+            logger.debug(
+                "socket %s: dropped %s for topic %s, not joined",
+                self.channel_name,
+                message.get("type"),
+                topic,
+            )
+            return
+        try:
+            await channel.handle_info(message)
+        except Exception:
+            logger.exception("socket %s topic %s: handle_info crashed", self.channel_name, topic)
+            await self._end(channel, TerminateReason.CRASHED, StopKind.ERROR)
+
+    def _forget(self, channel: Channel) -> None:
+        if self._channels.get(channel.topic) is channel:
+            del self._channels[channel.topic]
+        self._join_push_refs.pop(channel, None)
+
+    async def _end(self, channel: Channel, reason: TerminateReason, kind: StopKind | None) -> None:
+        """Terminate a channel once, then tell the client with phx_close / phx_error."""
+        self._forget(channel)
+        if channel.state is JoinState.ENDED:
+            return
+        channel.state = JoinState.ENDED
+        try:
+            await channel.terminate(reason)
+        except Exception:
+            logger.exception(
+                "socket %s topic %s: terminate crashed", self.channel_name, channel.topic
+            )
+        if kind is StopKind.CLOSE:
+            await self._send(frames.close(channel.join_ref, channel.topic))
+        elif kind is StopKind.ERROR:
+            await self._send(frames.error(channel.join_ref, channel.topic))
+
+    async def _end_all(self) -> None:
+        for channel in list(self._channels.values()):
+            await self._end(channel, TerminateReason.CLOSED, None)
+
+    # --- sending and closing ---------------------------------------------------
+
+    async def _send(self, frame: Frame) -> None:
+        if not self._closing:
+            await self.send(text_data=frame.encode())
+
+    async def _send_refusal(self, frame: Frame, code: str) -> None:
+        await self._send(frames.error_reply(frame.join_ref, frame.ref, frame.topic, code))
+
+    async def _close(self, code: CloseCode) -> None:
+        """Close from the server side: channels end without frames, then the websocket."""
+        if self._closing:
+            return
+        self._closing = True
+        logger.info("socket %s: closing with %s (%s)", self.channel_name, int(code), code.name)
+        await self._end_all()
+        if self._watchdog is not asyncio.current_task():
+            await self._stop_watchdog()
+        await self.close(code=int(code))
+
+    async def _stop_watchdog(self) -> None:
+        task, self._watchdog = self._watchdog, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _watch_idle(self) -> None:
+        timeout = self.idle_timeout_seconds()
+        try:
+            while not self._closing:
+                remaining = self._last_seen + timeout - time.monotonic()
+                if remaining <= 0:
+                    logger.info("socket %s: idle for %.0f s", self.channel_name, timeout)
+                    await self._close(CloseCode.IDLE_TIMEOUT)
+                    return
+                await asyncio.sleep(remaining)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("socket %s: idle watchdog failed", self.channel_name)
+
+    # --- flood limit and logging -----------------------------------------------
+
+    def _admit(self) -> bool:
+        if self._bucket.take():
+            self._strikes = 0
+            return True
+        self._strikes += 1
+        return False
+
+    async def _over_limit(self, join_ref: str | None, ref: str | None, topic: str) -> None:
+        self._bad_input(f"rate limited, {self._strikes} in a row")
+        if self._strikes > self.flood_strikes:
+            await self._close(CloseCode.POLICY_VIOLATION)
+        else:
+            await self._send(frames.error_reply(join_ref, ref, topic, ErrorCode.RATE_LIMITED))
+
+    def _bad_input(self, detail: str) -> None:
+        logger.warning("socket %s: bad input: %s", self.channel_name, detail)
+
+    def _refuse(self, frame: Frame, code: str, detail: str) -> None:
+        logger.warning(
+            "socket %s topic %s: %s %s refused with %r: %s",
+            self.channel_name,
+            frame.topic,
+            frame.event,
+            frame.ref,
+            code,
+            detail,
+        )
