@@ -1,0 +1,304 @@
+"""Media events of the Membrane RTC Engine WebRTC endpoint dialect (client 0.5.3 / 0.7.1).
+
+Every event is a JSON object ``{"type": ..., "data": ...}`` carried as the string in a
+Phoenix ``mediaEvent`` payload. WebRTC-specific events are wrapped in
+``{"type": "custom", "data": {"type": <inner>, "data": ...}}`` in both directions.
+Client events are parsed strictly into frozen dataclasses (``parse_client_event``);
+server events are built only by the serializers at the bottom. docs/media-events.md
+describes every event and the order rules.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TrackKind = Literal["audio", "video"]
+
+# Bound on the raw event size, in characters: an SDP offer with a dozen m-lines is ~15 kB.
+MAX_EVENT_CHARS = 256 * 1024
+
+
+class MediaEventError(ValueError):
+    """A client media event that cannot be accepted; ``message`` goes into an ``error`` event."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- client -> server ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connect:
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Disconnect:
+    pass
+
+
+@dataclass(frozen=True)
+class UpdateEndpointMetadata:
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UpdateTrackMetadata:
+    track_id: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RenegotiateTracks:
+    pass
+
+
+@dataclass(frozen=True)
+class SdpOffer:
+    sdp: str
+    track_metadata: dict[str, dict[str, Any]]  # trackIdToTrackMetadata, own send tracks only
+    mid_to_track_id: dict[str, str]  # own send transceivers only
+    track_bitrates: dict[str, Any]  # trackIdToTrackBitrates, accepted and unused
+
+
+@dataclass(frozen=True)
+class Candidate:
+    candidate: str  # "candidate:..." as produced by RTCIceCandidate.candidate
+    sdp_m_line_index: int | None
+    sdp_mid: str | None
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A well-formed event this server accepts and ignores (simulcast, display manager)."""
+
+    name: str
+
+
+ClientEvent = (
+    Connect
+    | Disconnect
+    | UpdateEndpointMetadata
+    | UpdateTrackMetadata
+    | RenegotiateTracks
+    | SdpOffer
+    | Candidate
+    | Unsupported
+)
+
+_IGNORED_TOP = frozenset({"enableTrackEncoding", "disableTrackEncoding"})
+_IGNORED_CUSTOM = frozenset(
+    {
+        "setTargetTrackVariant",
+        "trackVariantBitrates",
+        "prioritizeTrack",
+        "unprioritizeTrack",
+        "preferedVideoSizes",  # sic: the spelling on the wire
+    }
+)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MediaEventError(f"{what} must be an object")
+    return value
+
+
+def _metadata(value: Any, what: str) -> dict[str, Any]:
+    # The JS client leaves metadata undefined when the app passes none; JSON drops it.
+    return {} if value is None else _object(value, what)
+
+
+def _optional_object(container: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = container.get(key)
+    return {} if value is None else _object(value, key)
+
+
+def _string(container: Mapping[str, Any], key: str, what: str) -> str:
+    value = container.get(key)
+    if not isinstance(value, str) or not value:
+        raise MediaEventError(f"{what}.{key} must be a non-empty string")
+    return value
+
+
+def _string_map(value: Any, what: str) -> dict[str, str]:
+    mapping = _object({} if value is None else value, what)
+    if not all(isinstance(v, str) and v for v in mapping.values()):
+        raise MediaEventError(f"{what} values must be non-empty strings")
+    return dict(mapping)
+
+
+def _parse_custom(data: Any) -> ClientEvent:
+    inner = _object(data, "custom data")
+    kind = inner.get("type")
+    body = inner.get("data")
+    if kind == "renegotiateTracks":
+        return RenegotiateTracks()
+    if kind == "sdpOffer":
+        body = _object(body, "sdpOffer data")
+        offer = _object(body.get("sdpOffer"), "sdpOffer.sdpOffer")
+        if offer.get("type") != "offer":
+            raise MediaEventError("sdpOffer.sdpOffer.type must be 'offer'")
+        metadata = _optional_object(body, "trackIdToTrackMetadata")
+        return SdpOffer(
+            sdp=_string(offer, "sdp", "sdpOffer.sdpOffer"),
+            track_metadata={
+                str(k): _metadata(v, "trackIdToTrackMetadata value") for k, v in metadata.items()
+            },
+            mid_to_track_id=_string_map(body.get("midToTrackId"), "midToTrackId"),
+            track_bitrates=_optional_object(body, "trackIdToTrackBitrates"),
+        )
+    if kind == "candidate":
+        body = _object(body, "candidate data")
+        index = body.get("sdpMLineIndex")
+        mid = body.get("sdpMid")
+        if index is not None and (
+            not isinstance(index, int) or isinstance(index, bool) or index < 0
+        ):
+            raise MediaEventError("candidate.sdpMLineIndex must be a non-negative integer")
+        if mid is not None and not isinstance(mid, str):
+            raise MediaEventError("candidate.sdpMid must be a string")
+        return Candidate(
+            candidate=_string(body, "candidate", "candidate"), sdp_m_line_index=index, sdp_mid=mid
+        )
+    if kind in _IGNORED_CUSTOM:
+        return Unsupported(name=str(kind))
+    raise MediaEventError(f"unknown custom media event {kind!r}")
+
+
+def parse_client_event(raw: str) -> ClientEvent:
+    """Parse one client media event string; raises MediaEventError with a short reason."""
+    if len(raw) > MAX_EVENT_CHARS:
+        raise MediaEventError("media event too large")
+    try:
+        event = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise MediaEventError("media event is not valid JSON") from None
+    event = _object(event, "media event")
+    kind = event.get("type")
+    data = event.get("data")
+    if kind == "connect":
+        return Connect(
+            metadata=_metadata(_object(data, "connect data").get("metadata"), "metadata")
+        )
+    if kind == "disconnect":
+        return Disconnect()
+    if kind == "updateEndpointMetadata":
+        body = _object(data, "updateEndpointMetadata data")
+        return UpdateEndpointMetadata(metadata=_metadata(body.get("metadata"), "metadata"))
+    if kind == "updateTrackMetadata":
+        body = _object(data, "updateTrackMetadata data")
+        return UpdateTrackMetadata(
+            track_id=_string(body, "trackId", "updateTrackMetadata"),
+            metadata=_metadata(body.get("trackMetadata"), "trackMetadata"),
+        )
+    if kind == "custom":
+        return _parse_custom(data)
+    if kind in _IGNORED_TOP:
+        return Unsupported(name=str(kind))
+    raise MediaEventError(f"unknown media event {kind!r}")
+
+
+# --- server -> client -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    """One visible endpoint as ``connected.otherEndpoints`` lists it."""
+
+    id: str
+    metadata: dict[str, Any]
+    tracks: dict[str, dict[str, Any]]  # trackId -> track metadata
+
+
+def _dump(kind: str, data: Any) -> str:
+    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+
+
+def _custom(kind: str, data: Any) -> str:
+    return _dump("custom", {"type": kind, "data": data})
+
+
+def _tracks(tracks: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    # No simulcast: aiortc has no rid handling (reference 2.10).
+    return {
+        track_id: {
+            "metadata": metadata,
+            "simulcastConfig": {"enabled": False, "activeEncodings": [], "disabledEncodings": []},
+        }
+        for track_id, metadata in tracks.items()
+    }
+
+
+def _endpoint(view: EndpointView) -> dict[str, Any]:
+    # Client 0.5.3 needs "tracks" present, <=0.5.1 reads the deprecated trackIdToMetadata.
+    return {
+        "id": view.id,
+        "type": "webrtc",
+        "metadata": view.metadata,
+        "trackIdToMetadata": dict(view.tracks),
+        "tracks": _tracks(view.tracks),
+    }
+
+
+def connected(endpoint_id: str, others: Sequence[EndpointView]) -> str:
+    return _dump("connected", {"id": endpoint_id, "otherEndpoints": [_endpoint(v) for v in others]})
+
+
+def endpoint_added(endpoint_id: str, metadata: dict[str, Any]) -> str:
+    return _dump("endpointAdded", {"id": endpoint_id, "type": "webrtc", "metadata": metadata})
+
+
+def endpoint_removed(endpoint_id: str) -> str:
+    return _dump("endpointRemoved", {"id": endpoint_id})
+
+
+def endpoint_updated(endpoint_id: str, metadata: dict[str, Any]) -> str:
+    return _dump("endpointUpdated", {"id": endpoint_id, "metadata": metadata})
+
+
+def tracks_added(endpoint_id: str, tracks: Mapping[str, dict[str, Any]]) -> str:
+    return _dump(
+        "tracksAdded",
+        {"endpointId": endpoint_id, "trackIdToMetadata": dict(tracks), "tracks": _tracks(tracks)},
+    )
+
+
+def tracks_removed(endpoint_id: str, track_ids: Sequence[str]) -> str:
+    return _dump("tracksRemoved", {"endpointId": endpoint_id, "trackIds": list(track_ids)})
+
+
+def track_updated(endpoint_id: str, track_id: str, metadata: dict[str, Any]) -> str:
+    return _dump(
+        "trackUpdated", {"endpointId": endpoint_id, "trackId": track_id, "metadata": metadata}
+    )
+
+
+def error(message: str) -> str:
+    return _dump("error", {"message": message})
+
+
+def offer_data(audio: int, video: int) -> str:
+    # integratedTurnServers stays empty: browsers get their ICE servers in the join reply.
+    return _custom(
+        "offerData", {"tracksTypes": {"audio": audio, "video": video}, "integratedTurnServers": []}
+    )
+
+
+def sdp_answer(sdp: str, mid_to_track_id: Mapping[str, str]) -> str:
+    return _custom(
+        "sdpAnswer", {"type": "answer", "sdp": sdp, "midToTrackId": dict(mid_to_track_id)}
+    )
+
+
+def candidate(candidate_line: str) -> str:
+    # Always m-line 0: the answer bundles every m-line on one transport.
+    return _custom(
+        "candidate",
+        {"candidate": candidate_line, "sdpMLineIndex": 0, "sdpMid": None, "usernameFragment": None},
+    )

@@ -1,0 +1,103 @@
+"""Fakes for Room tests without aiortc: an outbox that records, a scripted PeerMedia."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rooms.messages import RemovalReason
+from rooms.roomtypes import PeerInfo
+from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
+from rooms.sfu.peer_media import FailureCallback, OfferOutcome, TrackSource
+
+
+class FakeOutbox:
+    """Records every media event (parsed) and every peer_left call."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.left: list[tuple[str, RemovalReason]] = []
+
+    async def media_event(self, peer: PeerInfo, data: str) -> None:
+        self.events.append((peer.peer_id, json.loads(data)))
+
+    async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
+        self.left.append((peer.peer_id, reason))
+
+    def types_for(self, peer_id: str) -> list[str]:
+        """Event types sent to one peer, custom events as custom:<inner>."""
+        return [
+            f"custom:{e['data']['type']}" if e["type"] == "custom" else e["type"]
+            for pid, e in self.events
+            if pid == peer_id
+        ]
+
+    def for_peer(self, peer_id: str, kind: str) -> list[dict[str, Any]]:
+        return [e for pid, e in self.events if pid == peer_id and e["type"] == kind]
+
+
+@dataclass(frozen=True)
+class FakeSource:
+    track_id: str
+    kind: TrackKind
+
+
+@dataclass
+class FakeMedia:
+    """A PeerMedia whose offers publish the tracks named in midToTrackId (kind from the id)."""
+
+    peer_id: str
+    on_failure: FailureCallback
+    subscribed: list[str] = field(default_factory=list)
+    slots: list[tuple[TrackKind, str]] = field(default_factory=list)
+    own: set[str] = field(default_factory=set)
+    bound: int = 0
+    closed: bool = False
+    candidates: list[Candidate] = field(default_factory=list)
+
+    async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
+        ids = set(offer.mid_to_track_id.values())
+        added = [
+            FakeSource(t, "audio" if "audio" in t else "video") for t in sorted(ids - self.own)
+        ]
+        removed = sorted(self.own - ids)
+        self.own = ids
+        self.bound = len(self.slots)
+        return OfferOutcome(
+            answer_sdp="v=0\r\n",
+            mid_to_track_id=dict(offer.mid_to_track_id),
+            candidates=["candidate:1 1 udp 1 192.0.2.2 40000 typ host"],
+            added=list(added),
+            removed=removed,
+        )
+
+    async def add_candidate(self, candidate: Candidate) -> None:
+        self.candidates.append(candidate)
+
+    def subscribe(self, source: TrackSource) -> None:
+        self.subscribed.append(source.track_id)
+        self.slots.append((source.kind, source.track_id))
+
+    def unsubscribe(self, track_id: str) -> None:
+        self.subscribed.remove(track_id)
+
+    def track_counts(self) -> tuple[int, int]:
+        audio = sum(1 for kind, _ in self.slots if kind == "audio")
+        return audio, len(self.slots) - audio
+
+    def needs_offer(self) -> bool:
+        return self.bound < len(self.slots)
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakeMediaFactory:
+    def __init__(self) -> None:
+        self.made: dict[str, FakeMedia] = {}
+
+    def __call__(self, room: str, peer_id: str, on_failure: FailureCallback) -> FakeMedia:
+        media = FakeMedia(peer_id, on_failure)
+        self.made[peer_id] = media
+        return media
