@@ -1,0 +1,69 @@
+"""Doubles for PeerChannel unit tests: a socket-side host and the services."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer
+
+from rooms.messages import JoinRefusal
+from rooms.phoenix import Channel, Payload, StopKind, TerminateReason
+from rooms.phoenix.channel import JoinState
+from rooms.registry.base import WorkerRef
+from rooms.roomtypes import JoinRefused
+from rooms.services import JoinPolicy
+
+
+class FakeHost:
+    """Records what a channel asks of its socket, and mimics its state changes."""
+
+    channel_name = "consumer.test!1"
+
+    def __init__(self) -> None:
+        self.channel_layer = InMemoryChannelLayer(capacity=1000)
+        self.pushes: list[tuple[str, Payload]] = []
+        self.join_replies: list[tuple[Payload | None, str]] = []
+        self.stops: list[StopKind] = []
+
+    async def push_frame(self, channel: Channel, event: str, payload: Payload) -> None:
+        self.pushes.append((event, payload))
+
+    async def finish_join(self, channel: Channel, response: Payload | None, reason: str) -> None:
+        self.join_replies.append((response, reason))
+        channel.state = JoinState.ENDED if response is None else JoinState.JOINED
+
+    async def stop_channel(self, channel: Channel, kind: StopKind) -> None:
+        self.stops.append(kind)
+        channel.state = JoinState.ENDED
+        await channel.terminate(TerminateReason.STOPPED)
+
+    async def receive(self, channel: str, timeout: float = 5.0) -> dict[str, Any]:
+        return await asyncio.wait_for(self.channel_layer.receive(channel), timeout)
+
+
+class FakeServices:
+    """Join policy per room, a list of owners handed out by claim(), recorded watches."""
+
+    def __init__(self, owners: list[WorkerRef | None]) -> None:
+        self.owners = owners
+        self.claims = 0
+        self.refusals: dict[str, JoinRefusal] = {}
+        self.watches: dict[str, WorkerRef] = {}
+        self.unwatched: list[str] = []
+
+    async def authorize(self, room: str) -> JoinPolicy:
+        if room in self.refusals:
+            raise JoinRefused(self.refusals[room])
+        return JoinPolicy(room_name=room, max_participants=5)
+
+    async def claim(self, room: str) -> WorkerRef | None:
+        owner = self.owners[min(self.claims, len(self.owners) - 1)]
+        self.claims += 1
+        return owner
+
+    def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
+        self.watches[peer_id] = owner
+
+    def unwatch(self, peer_id: str) -> None:
+        self.unwatched.append(peer_id)
