@@ -6,42 +6,102 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Room',
+            name="Room",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The part after room: in the topic, and in the /room/<name> URL.', max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_-]*$', "Use letters, digits, '-' or '_', starting with a letter or digit.")])),
-                ('title', models.CharField(blank=True, max_length=200)),
-                ('max_participants', models.PositiveIntegerField(default=12, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000)])),
-                ('locked', models.BooleanField(default=False, help_text='A locked room refuses new joins.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The part after room: in the topic, and in the /room/<name> URL.",
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_-]*$",
+                                "Use letters, digits, '-' or '_', starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("title", models.CharField(blank=True, max_length=200)),
+                (
+                    "max_participants",
+                    models.PositiveIntegerField(
+                        default=12,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(1000),
+                        ],
+                    ),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(
+                        default=False, help_text="A locked room refuses new joins."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Participation',
+            name="Participation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('peer_id', models.CharField(db_index=True, max_length=40)),
-                ('display_name', models.CharField(max_length=100)),
-                ('joined_at', models.DateTimeField()),
-                ('left_at', models.DateTimeField(blank=True, null=True)),
-                ('leave_reason', models.CharField(blank=True, choices=[('left', 'left'), ('disconnected', 'disconnected'), ('replaced', 'replaced'), ('kicked', 'kicked'), ('room_closed', 'room_closed'), ('media_failed', 'media_failed'), ('worker_shutdown', 'worker_shutdown'), ('worker_lost', 'worker_lost')], max_length=32)),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='rooms.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("peer_id", models.CharField(db_index=True, max_length=40)),
+                ("display_name", models.CharField(max_length=100)),
+                ("joined_at", models.DateTimeField()),
+                ("left_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "leave_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("left", "left"),
+                            ("disconnected", "disconnected"),
+                            ("replaced", "replaced"),
+                            ("kicked", "kicked"),
+                            ("room_closed", "room_closed"),
+                            ("media_failed", "media_failed"),
+                            ("worker_shutdown", "worker_shutdown"),
+                            ("worker_lost", "worker_lost"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participations",
+                        to="rooms.room",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-joined_at'],
-                'indexes': [models.Index(fields=['room', 'left_at'], name='rooms_parti_room_id_300df2_idx')],
+                "ordering": ["-joined_at"],
+                "indexes": [
+                    models.Index(fields=["room", "left_at"], name="rooms_parti_room_id_300df2_idx")
+                ],
             },
         ),
     ]

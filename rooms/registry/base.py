@@ -43,6 +43,12 @@ class Registry(Protocol):
 
     async def live_workers(self) -> list[WorkerStatus]: ...
 
+    async def heartbeat_web(self, web_ids: Iterable[str], lease_seconds: float) -> None:
+        """Create or refresh the leases of web processes (ids from their channel names)."""
+
+    async def alive_web(self, web_ids: Iterable[str]) -> set[str]:
+        """The subset of ``web_ids`` whose lease is current."""
+
     async def alive(self, worker_ids: Iterable[str]) -> set[str]:
         """The subset of ``worker_ids`` whose lease is current."""
 
@@ -68,6 +74,15 @@ class Registry(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+
+def web_id_of(channel: str) -> str:
+    """The web process a consumer's channel name belongs to.
+
+    Layers name process-specific channels ``<prefix>.<process id>!<channel id>``,
+    so everything before ``!`` is shared by one process's consumers.
+    """
+    return channel.partition("!")[0]
 
 
 def least_loaded(workers: list[WorkerStatus]) -> WorkerStatus | None:

@@ -19,6 +19,7 @@ class LocalRegistry:
         self._leases: dict[str, tuple[WorkerRef, int, float]] = {}
         self._owners: dict[str, str] = {}
         self._peers: dict[str, list[LivePeer]] = {}
+        self._web: dict[str, float] = {}
 
     def _live(self) -> dict[str, tuple[WorkerRef, int, float]]:
         now = time.monotonic()
@@ -32,6 +33,15 @@ class LocalRegistry:
 
     async def live_workers(self) -> list[WorkerStatus]:
         return [WorkerStatus(ref, load) for ref, load, _ in self._live().values()]
+
+    async def heartbeat_web(self, web_ids: Iterable[str], lease_seconds: float) -> None:
+        expiry = time.monotonic() + lease_seconds
+        for web_id in web_ids:
+            self._web[web_id] = expiry
+
+    async def alive_web(self, web_ids: Iterable[str]) -> set[str]:
+        now = time.monotonic()
+        return {web_id for web_id in web_ids if self._web.get(web_id, 0.0) > now}
 
     async def alive(self, worker_ids: Iterable[str]) -> set[str]:
         live = self._live()

@@ -3,7 +3,7 @@
 Keys (``p`` is the configured prefix, ``g`` a room's group name ``room.<name>``):
 ``p:worker:<id>`` the worker's lease (JSON, expires), ``p:workers`` the set of
 worker ids ever seen (pruned as leases lapse), ``p:owner:g`` the owner's worker
-id, ``p:peers:g`` the live peers (JSON). Claims and releases are Lua scripts,
+id, ``p:peers:g`` the live peers (JSON), ``p:web:<id>`` a web process's lease. Claims and releases are Lua scripts,
 so each is one atomic step however many processes race.
 """
 
@@ -88,6 +88,19 @@ class RedisRegistry:
         if lapsed:
             await self._redis.srem(f"{self._prefix}:workers", *lapsed)
         return list(statuses.values())
+
+    async def heartbeat_web(self, web_ids: Iterable[str], lease_seconds: float) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for web_id in web_ids:
+                pipe.set(f"{self._prefix}:web:{web_id}", "1", px=int(lease_seconds * 1000))
+            await pipe.execute()
+
+    async def alive_web(self, web_ids: Iterable[str]) -> set[str]:
+        ordered = sorted(set(web_ids))
+        if not ordered:
+            return set()
+        found = await self._redis.mget([f"{self._prefix}:web:{web_id}" for web_id in ordered])
+        return {web_id for web_id, value in zip(ordered, found, strict=True) if value is not None}
 
     async def alive(self, worker_ids: Iterable[str]) -> set[str]:
         return set(await self._statuses(sorted(set(worker_ids))))

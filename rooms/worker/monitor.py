@@ -1,7 +1,9 @@
 """The owner monitor: Phoenix's ``Process.monitor(room)`` for a web process.
 
-Each web process watches the owners of the rooms its channels are in. When an
-owner's lease lapses (the worker died or was stopped), every watching channel
+Each web process watches the owners of the rooms its channels are in, and
+keeps its own lease fresh meanwhile so that workers can tell its peers from
+ghosts (a web process killed without closing its sockets). When an owner's
+lease lapses (the worker died or was stopped), every watching channel
 gets ``peer.removed`` with ``worker_lost``, which becomes ``phx_error``; the
 phoenix client then rejoins, and that join's claim replaces the dead owner.
 """
@@ -14,10 +16,12 @@ from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 
 from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.registry import Registry, WorkerRef, get_registry
+from rooms.registry.base import web_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +65,16 @@ class OwnerMonitor:
 
     async def _run(self) -> None:
         # The task ends when nothing is watched; watch() starts a new one.
+        lease = settings.VIDEOROOM["WORKER_LEASE_SECONDS"]
         while self._watches:
-            await asyncio.sleep(self._interval)
             try:
-                await self.check(await get_registry())
+                registry = await get_registry()
+                web_ids = {web_id_of(watch.channel) for watch in self._watches.values()}
+                await registry.heartbeat_web(web_ids, lease)
+                await self.check(registry)
             except Exception:
                 logger.exception("owner monitor: check failed")
+            await asyncio.sleep(self._interval)
 
     async def check(self, registry: Registry) -> None:
         """Report every watch whose owner's lease has lapsed, once."""

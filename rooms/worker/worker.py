@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shortuuid
@@ -21,9 +21,9 @@ from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 
 from rooms import services
-from rooms.messages import RemovalReason
+from rooms.messages import RemovalReason, room_leave
 from rooms.names import is_valid_room_name
-from rooms.registry.base import LivePeer, Registry, WorkerRef
+from rooms.registry.base import LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import PeerInfo, RoomLike, RoomOutbox
 from rooms.worker.host import RoomHost, refuse_unowned
 from rooms.worker.outbox import LayerOutbox
@@ -71,6 +71,7 @@ class RoomWorker:
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
             asyncio.create_task(self._heartbeat_loop(), name="room-worker-heartbeat"),
+            asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
         return self.ref
@@ -101,6 +102,37 @@ class RoomWorker:
                 await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
             except Exception:
                 logger.exception("room worker %s: heartbeat failed", self.ref.worker_id)
+
+    async def _reap_loop(self) -> None:
+        """Remove peers whose web process died without closing their sockets.
+
+        A peer is judged only once it is older than a lease, which gives its web
+        process time to publish the lease it keeps while it has joined peers.
+        """
+        while True:
+            await asyncio.sleep(self._lease_seconds / 2)
+            try:
+                await self.reap_ghosts()
+            except Exception:
+                logger.exception("room worker: ghost check failed")
+
+    async def reap_ghosts(self) -> int:
+        """Queue a leave for every settled peer whose web process has no lease. Returns the count."""
+        settled_before = datetime.now(UTC) - timedelta(seconds=self._lease_seconds)
+        candidates = [
+            (host, peer)
+            for host in list(self._hosts.values())
+            for peer in host.room.peers
+            if peer.joined_at is not None and peer.joined_at < settled_before
+        ]
+        if not candidates:
+            return 0
+        alive = await self._registry.alive_web({web_id_of(peer.channel) for _, peer in candidates})
+        ghosts = [(host, peer) for host, peer in candidates if web_id_of(peer.channel) not in alive]
+        for host, peer in ghosts:
+            logger.warning("room %s peer %s: its web process is gone", host.name, peer.peer_id)
+            host.enqueue(dict(room_leave(host.name, peer.peer_id, RemovalReason.DISCONNECTED)))
+        return len(ghosts)
 
     async def _receive_loop(self) -> None:
         assert self.ref is not None

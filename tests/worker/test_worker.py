@@ -178,3 +178,17 @@ async def test_malformed_messages_do_not_stop_the_worker(harness: Harness) -> No
         await harness.layer.send(harness.worker.ref.channel, bad)
     a = await harness.peer_channel()
     assert (await harness.join("alpha", "pa", a))["type"] == "peer.joined"
+
+
+async def test_peers_of_a_web_process_without_lease_are_reaped(harness: Harness) -> None:
+    living, dead = "specific.webA!p1", "specific.webB!p2"
+    await harness.join("alpha", "pa", living)
+    await harness.join("alpha", "pb", dead)
+    await harness.registry.heartbeat_web({"specific.webA"}, lease_seconds=60)
+    # Only peers older than a lease are judged; the harness lease is 3 s.
+    assert await harness.worker.reap_ghosts() == 0
+    assert len(harness.rooms["alpha"].peers) == 2
+    # The worker's own reaper (every half lease) removes the ghost.
+    await eventually(lambda: [p.peer_id for p in harness.rooms["alpha"].peers] == ["pa"], timeout=15)
+    participation = await Participation.objects.aget(peer_id="pb")
+    assert participation.leave_reason == "disconnected"
