@@ -189,6 +189,8 @@ async def test_peers_of_a_web_process_without_lease_are_reaped(harness: Harness)
     assert await harness.worker.reap_ghosts() == 0
     assert len(harness.rooms["alpha"].peers) == 2
     # The worker's own reaper (every half lease) removes the ghost.
-    await eventually(lambda: [p.peer_id for p in harness.rooms["alpha"].peers] == ["pa"], timeout=15)
+    await eventually(
+        lambda: [p.peer_id for p in harness.rooms["alpha"].peers] == ["pa"], timeout=15
+    )
     participation = await Participation.objects.aget(peer_id="pb")
     assert participation.leave_reason == "disconnected"
