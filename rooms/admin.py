@@ -1,0 +1,156 @@
+"""Rooms and participation history in the Django admin, with live participants.
+
+Live state comes from the registry (rooms.admin_actions); kicks and closes go to
+the room's owner over the channel layer. Admin views are synchronous, so each
+call crosses into async with async_to_sync: under daphne that runs on the
+server's own event loop, whose registry is the one to use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+
+from rooms import admin_actions
+from rooms.admin_actions import AdminActionError
+from rooms.models import Participation, Room
+
+LIVE_COUNT_HEADER = "Live participants"
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "title",
+        "max_participants",
+        "locked",
+        "created_at",
+        "updated_at",
+    ]
+    list_filter = ["locked"]
+    search_fields = ["name", "title"]
+    readonly_fields = ["created_at", "updated_at"]
+    actions = ["close_selected_rooms"]
+    change_form_template = "admin/rooms/room/change_form.html"
+
+    def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Any], str | bool]]:
+        # One registry read per changelist page, not one per row.
+        counts = async_to_sync(admin_actions.live_counts)()
+
+        @admin.display(description=LIVE_COUNT_HEADER)
+        def live_participants(room: Room) -> str:
+            return str(counts.get(room.name, 0))
+
+        columns = list(super().get_list_display(request))
+        columns.insert(4, live_participants)
+        return columns
+
+    def get_urls(self) -> list[URLPattern]:
+        own = [
+            path(
+                "<path:object_id>/kick/",
+                self.admin_site.admin_view(self.kick_view),
+                name="rooms_room_kick",
+            ),
+            path(
+                "<path:object_id>/close-room/",
+                self.admin_site.admin_view(self.close_view),
+                name="rooms_room_close",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = dict(extra_context or {})
+        room = self.get_object(request, object_id)
+        if room is not None:
+            context["live_participants"] = async_to_sync(admin_actions.live_participants)(room.name)
+            context["can_manage_live"] = self.has_change_permission(request, room)
+        return super().change_view(request, object_id, form_url, context)
+
+    def _room_for_post(self, request: HttpRequest, object_id: str) -> Room:
+        room = self.get_object(request, object_id)  # None for a malformed or unknown id
+        if room is None:
+            raise Http404("no such room")
+        if request.method != "POST" or not self.has_change_permission(request, room):
+            raise PermissionDenied("kick and close need POST and the change permission")
+        return room
+
+    def _back_to(self, room: Room) -> HttpResponseRedirect:
+        return HttpResponseRedirect(reverse("admin:rooms_room_change", args=[room.pk]))
+
+    def kick_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST peer_id: ask the room's owner to remove that participant."""
+        room = self._room_for_post(request, object_id)
+        peer_id = request.POST.get("peer_id", "")
+        try:
+            was_live = async_to_sync(admin_actions.kick_participant)(room.name, peer_id)
+        except AdminActionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back_to(room)
+        if was_live:
+            self.message_user(
+                request,
+                f"Participant {peer_id} is being removed from {room.name}.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, f"Room {room.name} is not live.", messages.WARNING)
+        return self._back_to(room)
+
+    def close_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST: ask the room's owner to close the room for everyone."""
+        room = self._room_for_post(request, object_id)
+        if async_to_sync(admin_actions.close_room)(room.name):
+            self.message_user(request, f"Room {room.name} is being closed.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Room {room.name} is not live.", messages.WARNING)
+        return self._back_to(room)
+
+    @admin.action(description="Close selected rooms (disconnect everyone)", permissions=["change"])
+    def close_selected_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
+        closed = [
+            room.name for room in queryset if async_to_sync(admin_actions.close_room)(room.name)
+        ]
+        if closed:
+            self.message_user(
+                request,
+                f"Closing {len(closed)} live room(s): {', '.join(closed)}.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, "None of the selected rooms is live.", messages.WARNING)
+
+
+@admin.register(Participation)
+class ParticipationAdmin(admin.ModelAdmin):
+    """Read-only history: rows are written by the room workers only."""
+
+    list_display = ["room", "display_name", "peer_id", "joined_at", "left_at", "leave_reason"]
+    list_filter = ["leave_reason", ("left_at", admin.EmptyFieldListFilter), "room"]
+    search_fields = ["display_name", "peer_id", "room__name"]
+    list_select_related = ["room"]
+    date_hierarchy = "joined_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Participation | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Participation | None = None) -> bool:
+        return False
