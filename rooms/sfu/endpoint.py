@@ -1,0 +1,290 @@
+"""One peer's WebRTC side: an aiortc RTCPeerConnection that always answers the client.
+
+The client's ``sendonly`` m-lines named in ``midToTrackId`` are its published tracks:
+each becomes a Publication read from the moment it exists. The client's ``recvonly``
+m-lines carry what this peer subscribes to: per kind, in m-line order, they are bound
+to subscription slots in subscription order (Membrane's zip, reference 2.5). A slot
+keeps its m-line for good; unsubscribing makes it ``inactive``, and ``offerData``
+counts every slot, as Membrane counts removed tracks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiortc import (
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc import sdp as aiortc_sdp
+from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
+
+from rooms.sfu import passthrough
+from rooms.sfu.forwarding import PliSender, Publication, SubscriberTrack
+from rooms.sfu.ice_restart import follow_remote_restart
+from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
+from rooms.sfu.network import configure_gathering, worker_ice_servers
+from rooms.sfu.peer_media import FailureCallback, InvalidOffer, OfferOutcome, TrackSource
+from rooms.sfu.sdp_text import (
+    advertise_external_ip,
+    candidate_lines,
+    is_mdns_candidate,
+    strip_mdns_candidates,
+)
+from videoroom_project.config import MediaConfig
+
+logger = logging.getLogger(__name__)
+
+# aioice reports failure only after end-of-candidates, which Membrane clients never send:
+# without this bound a peer whose ICE never succeeds would stay forever.
+CONNECT_TIMEOUT = 30.0  # seconds from the first answer
+# Passthrough needs one codec per kind on every leg (feasibility pitfall 8).
+FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
+
+
+@dataclass
+class _Slot:
+    kind: TrackKind
+    source: Publication | None  # None once unsubscribed
+    track_id: str
+    transceiver: RTCRtpTransceiver | None = None
+    track: SubscriberTrack | None = None
+
+
+def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
+    wanted = FORWARDED_CODECS.get(transceiver.kind)
+    codecs = transceiver._codecs
+    kept = [c for c in codecs if c.mimeType.lower() == wanted]
+    types = {c.payloadType for c in kept}
+    kept += [
+        c
+        for c in codecs
+        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in types
+    ]
+    if not kept:
+        raise InvalidOffer(f"no {wanted} in the {transceiver.kind} m-line {transceiver.mid}")
+    transceiver._codecs = kept
+
+
+def _media_ssrc(sdp: str, mid: str) -> int | None:
+    """The publisher's media SSRC for ``mid``: first of its FID group, else its first a=ssrc."""
+    for media in aiortc_sdp.SessionDescription.parse(sdp).media:
+        if media.rtp.muxId != mid:
+            continue
+        for group in media.ssrc_group:
+            if group.semantic == "FID" and group.items:
+                return int(group.items[0])
+        return media.ssrc[0].ssrc if media.ssrc else None
+    return None
+
+
+class Endpoint:
+    """Implements rooms.sfu.peer_media.PeerMedia on aiortc."""
+
+    def __init__(
+        self, room: str, peer_id: str, *, config: MediaConfig, on_failure: FailureCallback
+    ) -> None:
+        passthrough.install()
+        self._label = f"room {room} peer {peer_id}"
+        self._config = config
+        self._on_failure = on_failure
+        self._pc = RTCPeerConnection(
+            RTCConfiguration(iceServers=worker_ice_servers(config, peer_id))
+        )
+        self._pc.on("connectionstatechange", self._on_state)
+        self._inbound: dict[str, Publication] = {}  # by mid
+        self._slots: list[_Slot] = []
+        self._closing = False
+        self._failed = False
+        self._watchdog: asyncio.Task[None] | None = None
+
+    @property
+    def pc(self) -> RTCPeerConnection:
+        return self._pc
+
+    @property
+    def publications(self) -> list[Publication]:
+        return list(self._inbound.values())
+
+    # --- PeerMedia --------------------------------------------------------------------
+
+    async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
+        sdp = strip_mdns_candidates(offer.sdp)
+        try:
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        except (ValueError, OperationError, InvalidAccessError, InvalidStateError) as exc:
+            raise InvalidOffer(str(exc) or type(exc).__name__) from None
+        follow_remote_restart(self._pc, sdp, self._label)
+        configure_gathering(self._pc, self._config, self._label)
+        transceivers = [t for t in self._pc.getTransceivers() if t.mid is not None]
+        for transceiver in transceivers:
+            _keep_forwarded_codecs(transceiver)
+        added, removed = await self._update_inbound(transceivers, offer.mid_to_track_id, sdp)
+        self._bind_slots(transceivers)
+        try:
+            answer = await self._pc.createAnswer()
+            await self._pc.setLocalDescription(answer)
+        except (ValueError, InternalError, InvalidStateError) as exc:
+            raise InvalidOffer(str(exc) or type(exc).__name__) from None
+        answer_sdp = advertise_external_ip(self._pc.localDescription.sdp, self._config.external_ip)
+        logger.debug("%s: answer\n%s", self._label, answer_sdp)
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._connect_watchdog())
+        mapping = {mid: pub.track_id for mid, pub in self._inbound.items()}
+        mapping.update(
+            {
+                s.transceiver.mid: s.track_id
+                for s in self._slots
+                if s.transceiver and s.transceiver.mid
+            }
+        )
+        return OfferOutcome(
+            answer_sdp=answer_sdp,
+            mid_to_track_id=mapping,
+            candidates=candidate_lines(answer_sdp),
+            added=list(added),
+            removed=removed,
+        )
+
+    async def add_candidate(self, candidate: Candidate) -> None:
+        if is_mdns_candidate(candidate.candidate):
+            logger.debug("%s: mDNS candidate dropped: %s", self._label, candidate.candidate)
+            return
+        if self._pc.remoteDescription is None:
+            logger.debug("%s: candidate before any offer dropped", self._label)
+            return
+        try:
+            parsed = aiortc_sdp.candidate_from_sdp(candidate.candidate.split(":", 1)[1])
+            # Everything is bundled on m-line 0, whatever index the client names.
+            parsed.sdpMLineIndex = 0
+            await self._pc.addIceCandidate(parsed)
+        except (ValueError, IndexError) as exc:
+            logger.debug("%s: candidate %r ignored: %s", self._label, candidate.candidate, exc)
+            return
+        logger.debug("%s: remote candidate %s", self._label, candidate.candidate)
+
+    def subscribe(self, source: TrackSource) -> None:
+        if not isinstance(source, Publication):
+            raise TypeError("Endpoint forwards Publications only")
+        self._slots.append(_Slot(kind=source.kind, source=source, track_id=source.track_id))
+
+    def unsubscribe(self, track_id: str) -> None:
+        for slot in list(self._slots):
+            if slot.source is None or slot.track_id != track_id:
+                continue
+            slot.source = None
+            if slot.transceiver is None:
+                self._slots.remove(slot)  # never offered: nothing on the client to keep
+                continue
+            slot.transceiver.direction = "inactive"
+            if slot.track is not None:
+                slot.track.stop()
+                slot.track.end()  # lets the sender's RTP loop finish
+
+    def track_counts(self) -> tuple[int, int]:
+        audio = sum(1 for slot in self._slots if slot.kind == "audio")
+        return audio, len(self._slots) - audio
+
+    def needs_offer(self) -> bool:
+        return any(slot.transceiver is None for slot in self._slots)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            await asyncio.gather(self._watchdog, return_exceptions=True)
+        for publication in self._inbound.values():
+            await publication.close()
+        self._inbound.clear()
+        for slot in self._slots:
+            if slot.track is not None:
+                slot.track.stop()
+        self._slots.clear()
+        await self._pc.close()
+        logger.info("%s: peer connection closed", self._label)
+
+    # --- internals ----------------------------------------------------------------------
+
+    async def _update_inbound(
+        self, transceivers: list[RTCRtpTransceiver], mid_to_track_id: dict[str, str], sdp: str
+    ) -> tuple[list[Publication], list[str]]:
+        sending = {
+            t.mid: (t, mid_to_track_id[t.mid])
+            for t in transceivers
+            if t.mid in mid_to_track_id and t._offerDirection in ("recvonly", "sendrecv")
+        }
+        removed: list[str] = []
+        for mid, publication in list(self._inbound.items()):
+            if mid not in sending or sending[mid][1] != publication.track_id:
+                removed.append(publication.track_id)
+                del self._inbound[mid]
+                await publication.close()
+        added: list[Publication] = []
+        for mid, (transceiver, track_id) in sending.items():
+            if mid in self._inbound or transceiver.receiver.track is None:
+                continue
+            passthrough.mark_passthrough(transceiver.receiver.track)
+            publication = Publication(
+                track_id,
+                "audio" if transceiver.kind == "audio" else "video",
+                transceiver.receiver.track,
+                self._pli_sender(transceiver, _media_ssrc(sdp, mid)),
+                label=f"{self._label} track {track_id}",
+            )
+            publication.start()
+            self._inbound[mid] = publication
+            added.append(publication)
+        return added, removed
+
+    def _bind_slots(self, transceivers: list[RTCRtpTransceiver]) -> None:
+        taken = {id(s.transceiver) for s in self._slots if s.transceiver is not None}
+        for kind in ("audio", "video"):
+            free = [
+                t
+                for t in transceivers
+                if t.kind == kind and t._offerDirection == "sendonly" and id(t) not in taken
+            ]
+            waiting = [s for s in self._slots if s.kind == kind and s.transceiver is None]
+            for slot, transceiver in zip(waiting, free, strict=False):
+                assert slot.source is not None  # unsubscribed unbound slots are removed
+                track = slot.source.subscribe()
+                transceiver.sender.replaceTrack(track)
+                transceiver.direction = "sendonly"
+                # A subscriber's PLI/FIR goes to the publisher, rate-limited there.
+                transceiver.sender._send_keyframe = slot.source.request_keyframe  # type: ignore[method-assign]
+                slot.transceiver, slot.track = transceiver, track
+
+    def _pli_sender(self, transceiver: RTCRtpTransceiver, ssrc: int | None) -> PliSender:
+        receiver = transceiver.receiver
+
+        async def send_pli() -> None:
+            sources = (
+                [ssrc]
+                if ssrc is not None
+                else [s.source for s in receiver.getSynchronizationSources()]
+            )
+            for media_ssrc in sources:
+                await receiver._send_rtcp_pli(media_ssrc)
+
+        return send_pli
+
+    def _on_state(self) -> None:
+        state = self._pc.connectionState
+        logger.info("%s: connection %s", self._label, state)
+        if state in ("failed", "closed") and not self._closing:
+            self._report_failure()
+
+    def _report_failure(self) -> None:
+        if not self._failed:
+            self._failed = True
+            self._on_failure()
+
+    async def _connect_watchdog(self) -> None:
+        await asyncio.sleep(CONNECT_TIMEOUT)
+        if self._pc.connectionState != "connected" and not self._closing:
+            logger.info("%s: not connected after %ss", self._label, CONNECT_TIMEOUT)
+            self._report_failure()
