@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -73,3 +74,63 @@ async def test_late_joiner_gets_a_keyframe_first(harness: Harness) -> None:
         assert client.received[track_id][0][0] & 1 == 0
     # carol's first keyframe was asked for: the publisher saw a PLI after the first keyframe.
     assert camera.keyframe_requests >= 1
+
+
+async def test_subscriber_pli_reaches_the_publisher_at_most_once_per_second(
+    harness: Harness,
+) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    camera = EncodedVideoTrack()
+    track_id = await alice.publish(camera, CAMERA)
+    await settle(lambda: len(bob.received.get(track_id, [])) >= 10)
+    await asyncio.sleep(1.5)  # let the join-time keyframe request age out of the window
+    assert bob.pc is not None
+    receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.kind == "video")
+    ssrc = receiver.getSynchronizationSources()[0].source
+    before = camera.keyframe_requests
+    for _ in range(10):  # 10 PLIs in about 0.5 s
+        await receiver._send_rtcp_pli(ssrc)
+        await asyncio.sleep(0.05)
+    await settle(lambda: camera.keyframe_requests > before)
+    await asyncio.sleep(0.4)
+    relayed = camera.keyframe_requests - before
+    assert 1 <= relayed <= 2, relayed
+
+
+async def test_screen_share_added_and_removed_mid_call(harness: Harness) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    camera_id = await alice.publish(EncodedVideoTrack(), CAMERA)
+    await settle(lambda: len(bob.received.get(camera_id, [])) >= 5)
+    screen_id = await alice.publish(EncodedVideoTrack(), {"type": "screensharing", "active": True})
+    await settle(lambda: len(bob.received.get(screen_id, [])) >= 5)
+    assert set(bob.remote_tracks) == {camera_id, screen_id}
+    answers = bob.answers
+    await alice.unpublish(screen_id)
+    await settle(lambda: screen_id not in bob.remote_tracks and bob.answers > answers)
+    removed = [e for e in bob.events if e["type"] == "tracksRemoved"]
+    assert removed[-1]["data"] == {"endpointId": "alice", "trackIds": [screen_id]}
+    # The slot keeps its m-line, now inactive; the camera keeps flowing.
+    sdp = bob.pc.remoteDescription.sdp  # type: ignore[union-attr]
+    assert "a=inactive" in sdp
+    count = len(bob.received[camera_id])
+    await settle(lambda: len(bob.received[camera_id]) > count + 5)
+
+
+async def test_mute_is_a_track_metadata_update(harness: Harness) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    camera_id = await alice.publish(EncodedVideoTrack(), CAMERA)
+    await settle(lambda: camera_id in bob.remote_tracks and alice.answers >= 1)
+    await alice.send(
+        "updateTrackMetadata",
+        {"trackId": camera_id, "trackMetadata": {"type": "camera", "active": False}},
+    )
+    await settle(lambda: "trackUpdated" in bob.types())
+    update = next(e for e in bob.events if e["type"] == "trackUpdated")["data"]
+    assert update == {
+        "endpointId": "alice",
+        "trackId": camera_id,
+        "metadata": {"type": "camera", "active": False},
+    }
