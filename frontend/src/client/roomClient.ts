@@ -1,0 +1,353 @@
+/**
+ * A room from the browser's side: the Phoenix channel `room:<name>` (joined through the
+ * phoenix npm client, which also reconnects the socket and rejoins the channel), the
+ * media-event dialect, and one PeerSession per server-side peer.
+ *
+ * Recovery: every (re)join yields a new server-side peer, so each join ok builds a fresh
+ * session and republishes the local tracks under new ids. A final join error stops the
+ * phoenix client's endless rejoin; a failed media connection rejoins on a new channel.
+ */
+
+import {
+  classifyJoinError,
+  JOIN_TIMEOUT_FAILURE,
+  type JoinFailure,
+  parseJoinOk,
+  parseMediaEventPayload,
+} from "../protocol/channelPayloads";
+import {
+  type ClientEvent,
+  connectEvent,
+  disconnectEvent,
+  parseServerEvent,
+  serializeClientEvent,
+  type ServerEvent,
+} from "../protocol/mediaEvents";
+import type { TrackMetadata, TrackType } from "../protocol/metadata";
+import { makeTrackId } from "./negotiation";
+import { PeerSession, type PublishedTrack, type SessionCallbacks, type SessionLike } from "./peerSession";
+import type { ChannelLike, SocketLike } from "./phoenixTypes";
+import { initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
+
+export interface LocalTrack {
+  readonly type: TrackType;
+  readonly track: MediaStreamTrack;
+  readonly stream: MediaStream;
+  readonly active: boolean;
+}
+
+export interface RoomClientOptions {
+  readonly roomName: string;
+  readonly displayName: string;
+  readonly socket: SocketLike;
+  readonly createSession?: (config: RTCConfiguration, callbacks: SessionCallbacks) => SessionLike;
+  readonly newId?: () => string;
+  /** Delays before rejoining after a media failure, by consecutive failure (ms). */
+  readonly mediaRetryDelaysMs?: readonly number[];
+  readonly log?: (message: string) => void;
+}
+
+export const MESSAGES = {
+  reconnecting: "Connection lost. Reconnecting...",
+  mediaFailed: "Media connection lost. Reconnecting...",
+  closed: "The room was closed or you were removed from it.",
+} as const;
+
+type Listener = () => void;
+
+interface LocalEntry {
+  track: MediaStreamTrack;
+  stream: MediaStream;
+  active: boolean;
+  /** Id under the current session, null while unpublished. */
+  trackId: string | null;
+}
+
+export class RoomClient {
+  private currentState: RoomState = initialRoomState;
+  private readonly listeners = new Set<Listener>();
+  private channel: ChannelLike | null = null;
+  private session: SessionLike | null = null;
+  private readonly local = new Map<TrackType, LocalEntry>();
+  private readonly remoteMedia = new Map<string, MediaStreamTrack>();
+  private mediaFailures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private socketStarted = false;
+
+  constructor(private readonly options: RoomClientOptions) {}
+
+  get state(): RoomState {
+    return this.currentState;
+  }
+
+  /** The current RTCPeerConnection, for stats and diagnostics. */
+  get connection(): RTCPeerConnection | null {
+    return this.session?.connection ?? null;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  remoteTrack(trackId: string): MediaStreamTrack | null {
+    return this.remoteMedia.get(trackId) ?? null;
+  }
+
+  localTrack(type: TrackType): LocalTrack | null {
+    const entry = this.local.get(type);
+    return entry ? { type, track: entry.track, stream: entry.stream, active: entry.active } : null;
+  }
+
+  join(): void {
+    if (this.channel) return;
+    this.dispatch({ type: "joinStarted" });
+    if (!this.socketStarted) {
+      this.socketStarted = true;
+      const { socket } = this.options;
+      socket.onError(() => this.onSocketLost());
+      socket.onClose(() => this.onSocketLost());
+      socket.connect();
+    }
+    this.openChannel();
+  }
+
+  leave(): void {
+    if (isFinal(this.currentState.status)) return;
+    this.send(disconnectEvent());
+    this.dropChannel();
+    this.dropSession();
+    this.clearRetry();
+    this.dispatch({ type: "left" });
+    this.options.socket.disconnect();
+  }
+
+  /** Sets (or with null removes) the local track of one type, published when joined. */
+  setLocalTrack(type: TrackType, track: MediaStreamTrack | null, stream?: MediaStream): void {
+    const previous = this.local.get(type);
+    if (previous?.track === track) return;
+    if (previous) {
+      this.local.delete(type);
+      if (previous.trackId) this.session?.unpublish(previous.trackId);
+    }
+    if (track) {
+      const entry: LocalEntry = { track, stream: stream ?? new MediaStream([track]), active: track.enabled, trackId: null };
+      this.local.set(type, entry);
+      if (this.session && this.currentState.status === "connected") this.publish([[type, entry]]);
+    }
+    this.notify();
+  }
+
+  /** Mutes/unmutes a local track and tells the others through its metadata. */
+  setActive(type: TrackType, active: boolean): void {
+    const entry = this.local.get(type);
+    if (!entry) return;
+    entry.active = active;
+    entry.track.enabled = active;
+    if (entry.trackId) this.session?.updateMetadata(entry.trackId, { type, active });
+    this.notify();
+  }
+
+  private openChannel(): void {
+    const { socket, roomName, displayName } = this.options;
+    const channel = socket.channel(`room:${roomName}`, { displayName });
+    this.channel = channel;
+    channel.on("mediaEvent", (payload) => {
+      if (channel === this.channel) this.onMediaPayload(payload);
+    });
+    channel.onError(() => {
+      if (channel === this.channel) this.onConnectionLost(MESSAGES.reconnecting);
+    });
+    channel.onClose(() => {
+      if (channel !== this.channel) return;
+      this.dropChannel();
+      this.dropSession();
+      this.dispatch({ type: "closed", message: MESSAGES.closed });
+    });
+    channel
+      .join()
+      .receive("ok", (response) => {
+        if (channel === this.channel) this.onJoined(response);
+      })
+      .receive("error", (response) => {
+        if (channel === this.channel) this.onJoinFailure(classifyJoinError(response));
+      })
+      .receive("timeout", () => {
+        if (channel === this.channel) this.onJoinFailure(JOIN_TIMEOUT_FAILURE);
+      });
+  }
+
+  private onJoined(response: unknown): void {
+    let joined;
+    try {
+      joined = parseJoinOk(response);
+    } catch (error) {
+      this.log(`bad join reply: ${String(error)}`);
+      this.restartChannel(MESSAGES.reconnecting);
+      return;
+    }
+    this.dropSession();
+    this.dispatch({ type: "joined", peerId: joined.peerId });
+    const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
+    const session: SessionLike = create(
+      { iceServers: joined.iceServers },
+      {
+        send: (event) => {
+          if (session === this.session) this.send(event);
+        },
+        onRemoteTrack: (trackId, track) => {
+          if (session !== this.session) return;
+          this.remoteMedia.set(trackId, track);
+          this.notify();
+        },
+        onConnected: () => {
+          if (session === this.session) this.mediaFailures = 0;
+        },
+        onFailed: (reason) => {
+          if (session !== this.session) return;
+          this.log(reason);
+          this.restartChannel(MESSAGES.mediaFailed);
+        },
+      },
+    );
+    this.session = session;
+    this.send(connectEvent(this.options.displayName));
+  }
+
+  private onJoinFailure(failure: JoinFailure): void {
+    if (failure.kind === "final") {
+      // The phoenix client would rejoin forever after an error reply; leaving stops it.
+      this.dropChannel();
+      this.dropSession();
+      this.dispatch({ type: "joinFailed", message: failure.message });
+      return;
+    }
+    this.dropSession();
+    this.dispatch({ type: "connectionLost", message: failure.message });
+  }
+
+  private onConnectionLost(message: string): void {
+    this.dropSession();
+    this.dispatch({ type: "connectionLost", message });
+  }
+
+  private onSocketLost(): void {
+    const status = this.currentState.status;
+    if (status === "connected" || status === "connecting") this.onConnectionLost(MESSAGES.reconnecting);
+  }
+
+  private onMediaPayload(payload: unknown): void {
+    const json = parseMediaEventPayload(payload);
+    if (json === null) {
+      this.log("mediaEvent push without a data string");
+      return;
+    }
+    const parsed = parseServerEvent(json);
+    if (!parsed.ok) {
+      if (!parsed.ignored) this.log(`dropped media event: ${parsed.error}`);
+      return;
+    }
+    this.onServerEvent(parsed.event);
+  }
+
+  private onServerEvent(event: ServerEvent): void {
+    const session = this.session;
+    switch (event.type) {
+      case "offerData":
+        session?.onOfferData(event.data.tracksTypes);
+        return;
+      case "sdpAnswer":
+        session?.onSdpAnswer(event.data.sdp, event.data.midToTrackId);
+        return;
+      case "candidate":
+        session?.onCandidate(event.data);
+        return;
+      case "error":
+        this.log(`server error: ${event.data.message}`);
+        this.restartChannel(MESSAGES.mediaFailed);
+        return;
+      case "tracksRemoved":
+        for (const trackId of event.data.trackIds) this.remoteMedia.delete(trackId);
+        break;
+      case "endpointRemoved":
+        if (event.data.id === this.currentState.selfId) {
+          this.dropChannel();
+          this.dropSession();
+        }
+        break;
+      default:
+        break;
+    }
+    this.dispatch({ type: "mediaEvent", event });
+    if (event.type === "connected") this.publish([...this.local.entries()]);
+  }
+
+  private publish(entries: readonly (readonly [TrackType, LocalEntry])[]): void {
+    const selfId = this.currentState.selfId;
+    if (!this.session || !selfId) return;
+    const tracks: PublishedTrack[] = entries.map(([type, entry]) => {
+      entry.trackId = makeTrackId(selfId, this.newId());
+      const metadata: TrackMetadata = { type, active: entry.active };
+      return { trackId: entry.trackId, track: entry.track, stream: entry.stream, metadata };
+    });
+    this.session.publish(tracks);
+  }
+
+  /** Gives up the current server-side peer and joins again on a fresh channel. */
+  private restartChannel(message: string): void {
+    this.dropChannel();
+    this.dropSession();
+    this.dispatch({ type: "connectionLost", message });
+    const delays = this.options.mediaRetryDelaysMs ?? [0, 1000, 2000, 5000, 10000];
+    const delay = delays[Math.min(this.mediaFailures, delays.length - 1)] ?? 0;
+    this.mediaFailures += 1;
+    this.clearRetry();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!isFinal(this.currentState.status)) this.openChannel();
+    }, delay);
+  }
+
+  private dropChannel(): void {
+    const channel = this.channel;
+    this.channel = null;
+    channel?.leave();
+  }
+
+  private dropSession(): void {
+    this.session?.close();
+    this.session = null;
+    this.remoteMedia.clear();
+    for (const entry of this.local.values()) entry.trackId = null;
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
+  private send(event: ClientEvent): void {
+    this.channel?.push("mediaEvent", { data: serializeClientEvent(event) });
+  }
+
+  private dispatch(action: RoomAction): void {
+    const next = roomReducer(this.currentState, action);
+    if (next === this.currentState) return;
+    this.currentState = next;
+    this.notify();
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  private newId(): string {
+    if (this.options.newId) return this.options.newId();
+    if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  }
+
+  private log(message: string): void {
+    (this.options.log ?? ((text: string) => console.warn(`[videoroom] ${text}`)))(message);
+  }
+}

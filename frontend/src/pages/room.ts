@@ -1,0 +1,89 @@
+/** Entry point of the room page: asks for a display name when needed, then joins. */
+
+import {
+  loadPreferences,
+  MAX_DISPLAY_NAME_LENGTH,
+  normaliseDisplayName,
+  savePreferences,
+  takeJoinIntent,
+} from "../client/preferences";
+import { Controls } from "../ui/controls";
+import { byId, showMessage } from "../ui/dom";
+import { RoomVisit } from "./roomController";
+
+const app = byId("app");
+const roomName = app.dataset.roomName ?? "";
+const prejoin = byId("prejoin");
+const prejoinForm = byId<HTMLFormElement>("prejoin-form");
+const nameInput = byId<HTMLInputElement>("display-name");
+const nameError = byId("display-name-error");
+const roomSection = byId("room");
+const ended = byId("ended");
+const endedMessage = byId("ended-message");
+const rejoinButton = byId<HTMLButtonElement>("btn-rejoin");
+
+interface Debug {
+  visit: RoomVisit | null;
+}
+const debug: Debug = { visit: null };
+(window as unknown as { videoroom: Debug }).videoroom = debug;
+
+const controls = new Controls({
+  toggleMicrophone: () => debug.visit?.toggleMicrophone(),
+  toggleCamera: () => debug.visit?.toggleCamera(),
+  toggleScreenShare: () => debug.visit?.toggleScreenShare(),
+  leave: () => debug.visit?.leave(),
+});
+
+function startVisit(displayName: string): void {
+  prejoin.hidden = true;
+  ended.hidden = true;
+  roomSection.hidden = false;
+  const visit = new RoomVisit({
+    roomName,
+    displayName,
+    preferences: loadPreferences(localStorage),
+    controls,
+    onEnded: (message, canRejoin) => {
+      roomSection.hidden = true;
+      ended.hidden = false;
+      showMessage(endedMessage, message);
+      rejoinButton.hidden = !canRejoin;
+      rejoinButton.focus();
+    },
+  });
+  debug.visit = visit;
+  void visit.start();
+}
+
+function askForName(): void {
+  prejoin.hidden = false;
+  roomSection.hidden = true;
+  nameInput.maxLength = MAX_DISPLAY_NAME_LENGTH;
+  nameInput.value = loadPreferences(localStorage).displayName;
+  nameInput.focus();
+  prejoinForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = normaliseDisplayName(nameInput.value);
+    if (!name) {
+      showMessage(nameError, `Enter a name of 1 to ${MAX_DISPLAY_NAME_LENGTH} characters.`);
+      nameInput.setAttribute("aria-invalid", "true");
+      nameInput.focus();
+      return;
+    }
+    nameInput.removeAttribute("aria-invalid");
+    showMessage(nameError, null);
+    savePreferences(localStorage, { displayName: name });
+    startVisit(name);
+  });
+}
+
+rejoinButton.addEventListener("click", () => {
+  const name = normaliseDisplayName(loadPreferences(localStorage).displayName);
+  if (name) startVisit(name);
+  else askForName();
+});
+
+const remembered = normaliseDisplayName(loadPreferences(localStorage).displayName);
+if (takeJoinIntent(sessionStorage, roomName) && remembered) startVisit(remembered);
+else askForName();

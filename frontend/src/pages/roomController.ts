@@ -1,0 +1,178 @@
+/**
+ * One visit to a room: local media, the RoomClient, the view and the controls, from join
+ * to leave (or to a final error). A new visit (rejoin button) builds a new controller.
+ */
+
+import { Socket } from "phoenix";
+import { acquireMedia, captureScreen, describeMediaProblems } from "../client/localMedia";
+import type { Preferences } from "../client/preferences";
+import { RoomClient } from "../client/roomClient";
+import { isFinal } from "../client/roomState";
+import type { TrackType } from "../protocol/metadata";
+import type { ControlActions, Controls } from "../ui/controls";
+import { byId, showMessage } from "../ui/dom";
+import { RoomView } from "../ui/roomView";
+
+export interface VisitOptions {
+  readonly roomName: string;
+  readonly displayName: string;
+  readonly preferences: Preferences;
+  readonly controls: Controls;
+  readonly onEnded: (message: string, canRejoin: boolean) => void;
+}
+
+type Busy = { microphone: boolean; camera: boolean; screen: boolean };
+
+export class RoomVisit implements ControlActions {
+  readonly client: RoomClient;
+  private readonly view: RoomView;
+  private readonly controls: Controls;
+  private readonly notice = byId("media-notice");
+  private readonly busy: Busy = { microphone: false, camera: false, screen: false };
+  private pinnedKey: string | null = null;
+  private ended = false;
+
+  constructor(private readonly options: VisitOptions) {
+    this.client = new RoomClient({
+      roomName: options.roomName,
+      displayName: options.displayName,
+      socket: new Socket("/socket"),
+    });
+    this.view = new RoomView(this.client, {
+      displayName: options.displayName,
+      onPin: (key) => this.togglePin(key),
+      pinnedKey: () => this.pinnedKey,
+    });
+    this.controls = options.controls;
+    this.client.subscribe(() => this.render());
+  }
+
+  async start(): Promise<void> {
+    const prefs = this.options.preferences;
+    this.render();
+    const media = await acquireMedia({ audioDeviceId: prefs.audioDeviceId, videoDeviceId: prefs.videoDeviceId });
+    if (this.ended) {
+      media.audio?.stop();
+      media.video?.stop();
+      return;
+    }
+    showMessage(this.notice, describeMediaProblems(media.problems));
+    if (media.audio) {
+      media.audio.enabled = prefs.audioEnabled;
+      this.client.setLocalTrack("microphone", media.audio);
+    }
+    if (media.video) {
+      media.video.enabled = prefs.videoEnabled;
+      this.client.setLocalTrack("camera", media.video);
+    }
+    this.client.join();
+  }
+
+  toggleMicrophone(): void {
+    void this.toggleDevice("microphone");
+  }
+
+  toggleCamera(): void {
+    void this.toggleDevice("camera");
+  }
+
+  toggleScreenShare(): void {
+    void this.toggleScreen();
+  }
+
+  leave(): void {
+    if (this.ended) return;
+    this.client.leave();
+    this.finish("You left the room.", true);
+  }
+
+  private render(): void {
+    if (this.ended) return;
+    this.view.render();
+    this.controls.render(this.view.localSummary(), this.busy);
+    const state = this.client.state;
+    if (isFinal(state.status) && state.status !== "left") {
+      this.finish(state.message ?? "You are no longer in the room.", true);
+    }
+  }
+
+  private finish(message: string, canRejoin: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const type of ["microphone", "camera", "screensharing"] as const) {
+      this.client.localTrack(type)?.track.stop();
+    }
+    this.view.destroy();
+    this.options.onEnded(message, canRejoin);
+  }
+
+  private togglePin(key: string): void {
+    this.pinnedKey = this.pinnedKey === key ? null : key;
+    this.render();
+  }
+
+  /** Mutes/unmutes; without a device (denied or missing at join), tries to get one now. */
+  private async toggleDevice(type: "microphone" | "camera"): Promise<void> {
+    this.view.resumeAudio();
+    const current = this.client.localTrack(type);
+    if (current) {
+      this.client.setActive(type, !current.active);
+      return;
+    }
+    const busyKey = type === "microphone" ? "microphone" : "camera";
+    if (this.busy[busyKey]) return;
+    this.busy[busyKey] = true;
+    this.render();
+    const prefs = this.options.preferences;
+    const media = await acquireMedia({
+      audio: type === "microphone",
+      video: type === "camera",
+      audioDeviceId: prefs.audioDeviceId,
+      videoDeviceId: prefs.videoDeviceId,
+    });
+    this.busy[busyKey] = false;
+    const track = type === "microphone" ? media.audio : media.video;
+    if (this.ended) {
+      track?.stop();
+      return;
+    }
+    showMessage(this.notice, describeMediaProblems(media.problems));
+    if (track) this.client.setLocalTrack(type, track);
+    this.render();
+  }
+
+  private async toggleScreen(): Promise<void> {
+    const current = this.client.localTrack("screensharing");
+    if (current) {
+      this.stopLocal("screensharing");
+      return;
+    }
+    if (this.busy.screen) return;
+    this.busy.screen = true;
+    this.render();
+    try {
+      const track = await captureScreen();
+      if (this.ended) {
+        track.stop();
+        return;
+      }
+      // The browser's own "Stop sharing" bar ends the track without going through us.
+      track.addEventListener("ended", () => {
+        if (this.client.localTrack("screensharing")?.track === track) this.stopLocal("screensharing");
+      });
+      this.client.setLocalTrack("screensharing", track);
+    } catch (error) {
+      const cancelled = error instanceof DOMException && error.name === "NotAllowedError";
+      if (!cancelled) showMessage(this.notice, "Screen sharing could not start.");
+    } finally {
+      this.busy.screen = false;
+      this.render();
+    }
+  }
+
+  private stopLocal(type: TrackType): void {
+    const current = this.client.localTrack(type);
+    this.client.setLocalTrack(type, null);
+    current?.track.stop();
+  }
+}
