@@ -11,7 +11,7 @@ import shortuuid
 
 from rooms.registry.redis import RedisRegistry
 from tests.multiprocess.client import PhoenixSocket
-from tests.multiprocess.probe import Probe
+from tests.multiprocess.probe import Probe, eventually
 from tests.support.cluster import Cluster, running_cluster
 
 POLL_SECONDS = 0.2
@@ -37,6 +37,30 @@ def print_logs_on_failure(request: pytest.FixtureRequest, cluster: Cluster) -> I
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         print(f"\n----- cluster logs ({cluster.workdir}) -----\n{cluster.logs()}")
+
+
+@pytest.fixture(autouse=True)
+async def settled_cluster(cluster: Cluster) -> None:
+    """Start each test from rest: every running worker live and idle, no live room.
+
+    Sockets of the previous test close in its teardown; their rooms are torn
+    down a moment later, and a killed worker's lease takes a while to lapse.
+    """
+    client = RedisRegistry.from_url(cluster.redis_url, cluster.prefix)
+
+    async def at_rest() -> bool:
+        statuses = await client.live_workers()
+        running = {worker.worker_id for worker in cluster.live_workers}
+        return (
+            {status.ref.worker_id for status in statuses} == running
+            and all(status.load == 0 for status in statuses)
+            and not await client.live_rooms()
+        )
+
+    try:
+        await eventually(at_rest, timeout=60, what="the cluster to settle")
+    finally:
+        await client.close()
 
 
 @pytest.fixture

@@ -44,3 +44,82 @@ async def test_twenty_concurrent_joins_across_two_daphnes_end_in_one_room(
 async def _peers_if_all(registry: RedisRegistry, room: str, peer_ids: set[str]) -> list | None:
     live = await registry.live_peers(room)
     return live if {p.peer_id for p in live} == peer_ids else None
+
+
+async def _loads(registry: RedisRegistry) -> dict[str, int]:
+    return {status.ref.worker_id: status.load for status in await registry.live_workers()}
+
+
+async def test_new_rooms_go_to_the_least_loaded_live_worker(
+    open_sockets: OpenSockets, registry: RedisRegistry, room_name: str
+) -> None:
+    before = await _loads(registry)
+    assert len(before) == 2
+    # Make the loads differ by three peers in one room, wherever it lands.
+    busy_topic = topic_for(f"{room_name}-busy")
+    busy = await open_sockets(3)
+    assert all(ok(r) for r in await asyncio.gather(*(s.join(busy_topic, "b") for s in busy)))
+    busy_owner = await registry.owner(f"{room_name}-busy")
+    assert busy_owner is not None
+    expected_load = before[busy_owner.worker_id] + 3
+    loads = await eventually(
+        lambda: _load_reached(registry, busy_owner.worker_id, expected_load),
+        what="the busy worker's load in its lease",
+    )
+    lightest = min(loads, key=loads.__getitem__)
+    assert loads[lightest] < min(load for wid, load in loads.items() if wid != lightest)
+
+    # Two new rooms, one after the other: both go to the lighter worker (1 < 3 peers).
+    for suffix in ("a", "b"):
+        (socket,) = await open_sockets(1)
+        assert ok(await socket.join(topic_for(f"{room_name}-{suffix}"), suffix))
+        owner = await registry.owner(f"{room_name}-{suffix}")
+        assert owner is not None
+        assert owner.worker_id == lightest
+
+
+async def _load_reached(
+    registry: RedisRegistry, worker_id: str, load: int
+) -> dict[str, int] | None:
+    loads = await _loads(registry)
+    return loads if loads.get(worker_id) == load else None
+
+
+async def test_last_peer_leaving_tears_the_room_down_everywhere(
+    open_sockets: OpenSockets, registry: RedisRegistry, probe: Probe, room_name: str
+) -> None:
+    topic = topic_for(room_name)
+    first, second = await open_sockets(2)
+    assert ok(await first.join(topic, "Ann"))
+    assert ok(await second.join(topic, "Bob"))
+    owner = await registry.owner(room_name)
+    assert owner is not None
+    await eventually(lambda: len(probe.stays(room_name)) == 2, what="two participation rows")
+    assert probe.exists(probe.owner_key(room_name))
+
+    # One leaves with phx_leave, the other by closing its socket.
+    assert (await first.leave(topic))[4]["status"] == "ok"
+    await asyncio.sleep(0.5)
+    assert probe.exists(probe.owner_key(room_name)), "torn down while a peer was still in"
+    await second.close()
+
+    await eventually(
+        lambda: (
+            not probe.exists(probe.owner_key(room_name))
+            and not probe.exists(probe.peers_key(room_name))
+        ),
+        what="owner and live-peer keys deleted",
+    )
+    stays = await eventually(
+        lambda: (
+            [s for s in probe.stays(room_name) if s.left_at] == probe.stays(room_name)
+            and probe.stays(room_name)
+        ),
+        what="every participation closed",
+    )
+    assert sorted(s.leave_reason for s in stays) == ["disconnected", "left"]
+    assert await registry.live_rooms() == [r for r in await registry.live_rooms() if r != room_name]
+    assert (
+        f"room {room_name} torn down on worker {owner.worker_id}"
+        in probe.cluster.worker(owner.worker_id).log()
+    )
