@@ -78,7 +78,9 @@ class Room:
     async def add_peer(self, peer: PeerInfo, *, max_participants: int) -> None:
         if peer.peer_id in self._members:
             return
-        if self._closing or len(self._members) >= max_participants:
+        if self._closing:
+            raise JoinRefused(JoinRefusal.UNAVAILABLE)
+        if len(self._members) >= max_participants:
             raise JoinRefused(JoinRefusal.FULL)
         self._members[peer.peer_id] = _Member(info=peer)
         logger.info("room %s: peer %s admitted", self.name, peer.peer_id)
@@ -116,8 +118,7 @@ class Room:
 
     async def close(self, reason: RemovalReason) -> None:
         self._closing = True
-        for task in list(self._tasks):
-            task.cancel()
+        # Removal tasks are awaited, not cancelled: each must reach outbox.peer_left.
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for peer_id in list(self._members):
             await self.remove_peer(peer_id, reason)
@@ -296,6 +297,6 @@ class Room:
         task = asyncio.get_running_loop().create_task(
             self.remove_peer(peer_id, RemovalReason.MEDIA_FAILED)
         )
-        # Owned by the room: close() cancels and awaits whatever is still running.
+        # Owned by the room: close() awaits it (never cancels: peer_left must run).
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -77,11 +77,6 @@ def advertise_external_ip(sdp: str, external_ip: str) -> str:
     return "\r\n".join(out)
 
 
-def rewrite_candidate(candidate: str, external_ip: str) -> str:
-    """``advertise_external_ip`` for one ``candidate:...`` value."""
-    return _rewrite_candidate(candidate, external_ip) if external_ip else candidate
-
-
 def ice_credentials(sdp: str) -> tuple[str, str] | None:
     """The first (ufrag, pwd) of an SDP; with BUNDLE every m-line carries the same pair."""
     ufrag = pwd = None

@@ -81,6 +81,8 @@ class MediaClient:
         self.remote_tracks: dict[str, dict[str, Any]] = {}  # announced, by track id
         self.answers = 0
         self.restart_ice_on_renegotiation = False
+        # Browsers offer before gathering completes: no a=end-of-candidates in their SDP.
+        self.offer_without_end_of_candidates = False
         self._readers: list[asyncio.Task[None]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -192,10 +194,13 @@ class MediaClient:
                 self.pc.addTransceiver(kind, direction="recvonly")
         await self.pc.setLocalDescription(await self.pc.createOffer())
         mids = {t.mid: tid for tid, t in self.own_transceivers.items() if t.mid is not None}
+        sdp = self.pc.localDescription.sdp
+        if self.offer_without_end_of_candidates:
+            sdp = sdp.replace("a=end-of-candidates\r\n", "")
         await self.send(
             "sdpOffer",
             {
-                "sdpOffer": {"type": "offer", "sdp": self.pc.localDescription.sdp},
+                "sdpOffer": {"type": "offer", "sdp": sdp},
                 "trackIdToTrackMetadata": {tid: md for tid, (_, md) in self.own.items()},
                 "trackIdToTrackBitrates": {},
                 "midToTrackId": mids,

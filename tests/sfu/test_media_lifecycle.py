@@ -8,10 +8,13 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from aioice import ice as aioice_ice
+from aiortc import RTCConfiguration, RTCPeerConnection
 
 from rooms.messages import RemovalReason
+from rooms.sfu import endpoint as endpoint_module
 from rooms.sfu.endpoint import Endpoint
-from tests.sfu.client import EncodedVideoTrack
+from tests.sfu.client import EncodedVideoTrack, MediaClient
 from tests.sfu.conftest import Harness, settle
 
 pytestmark = pytest.mark.media
@@ -76,3 +79,56 @@ async def test_close_leaves_no_connection_task_or_thread(
     current = asyncio.current_task()
     pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
     assert pending == []
+
+
+async def test_peer_whose_ice_never_connects_is_removed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(endpoint_module, "CONNECT_TIMEOUT", 1.0)
+    client = MediaClient(harness.room, "ghost")
+    harness.outbox.clients["ghost"] = client
+    await harness.room.add_peer(client.info, max_participants=4)
+    await client.send("connect", {"metadata": {}})
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    offer = pc.localDescription.sdp
+    mid = pc.getTransceivers()[0].mid
+    await pc.close()  # nobody will answer the worker's connectivity checks
+    await client.send(
+        "sdpOffer",
+        {"sdpOffer": {"type": "offer", "sdp": offer}, "midToTrackId": {mid: "ghost:1"}},
+        custom=True,
+    )
+    await settle(lambda: harness.outbox.left == [("ghost", RemovalReason.MEDIA_FAILED)], 10)
+    assert live_endpoints() == []
+
+
+class SlowMdns:
+    """An mDNS responder that never answers within the test, as on most server networks."""
+
+    async def resolve(self, hostname: str) -> None:
+        await asyncio.sleep(3)
+
+
+async def test_mdns_candidates_do_not_slow_the_connection(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def slow_protocol(subscriber: object) -> SlowMdns:
+        return SlowMdns()
+
+    monkeypatch.setattr(aioice_ice, "get_or_create_mdns_protocol", slow_protocol)
+    alice = await harness.client("alice")
+    alice.offer_without_end_of_candidates = True
+    bob = await harness.client("bob")
+    track_id = await alice.publish(EncodedVideoTrack(), CAMERA)
+    await settle(lambda: alice.answers >= 1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    mdns = "candidate:1 1 udp 2122260223 0b8a4f5e-1111-2222-3333-444455556666.local 50000 typ host"
+    await alice.send("candidate", {"candidate": mdns, "sdpMLineIndex": 0}, custom=True)
+    assert loop.time() - started < 0.5  # no multicast resolution is attempted
+    await settle(lambda: len(bob.received.get(track_id, [])) >= 5)
+    endpoint = harness.room._members["alice"].media
+    remote = endpoint.pc.getTransceivers()[0].receiver.transport.transport.getRemoteCandidates()
+    assert all(not c.ip.endswith(".local") for c in remote)
