@@ -109,7 +109,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                # channels-redis's 5 s BZPOPMIN: an idle receive then fails with
+                # TimeoutError and kills the consumer or the worker's receive loop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": VIDEOROOM["REDIS_PREFIX"],
                 # Media events arrive in bursts (ICE candidates, track events).
                 "capacity": 1000,
