@@ -65,6 +65,29 @@ class EncodedVideoTrack(MediaStreamTrack):
         return packet
 
 
+class EncodedAudioTrack(MediaStreamTrack):
+    """Publishes opaque 20 ms "Opus" packets (48 kHz clock), each with a unique body."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._index = 0
+        self.sent: list[bytes] = []
+
+    async def recv(self) -> av.Packet:
+        if self.readyState != "live":
+            raise MediaStreamError
+        await asyncio.sleep(0.02)
+        data = b"\xfc" + self._index.to_bytes(4, "big") * 20
+        packet = av.Packet(data)
+        packet.pts = self._index * 960  # 20 ms at 48 kHz
+        packet.time_base = fractions.Fraction(1, 48000)
+        self._index += 1
+        self.sent.append(data)
+        return packet
+
+
 class MediaClient:
     """One test peer: a PeerInfo in the room plus an aiortc connection driven by media events."""
 
@@ -83,6 +106,8 @@ class MediaClient:
         self.restart_ice_on_renegotiation = False
         # Browsers offer before gathering completes: no a=end-of-candidates in their SDP.
         self.offer_without_end_of_candidates = False
+        # False: receive like a browser, decoding (received holds "WxH" per frame).
+        self.encoded = True
         self._readers: list[asyncio.Task[None]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -209,8 +234,9 @@ class MediaClient:
         )
 
     def _on_track(self, track: MediaStreamTrack) -> None:
-        passthrough.install()
-        passthrough.mark_passthrough(track)
+        if self.encoded:
+            passthrough.install()
+            passthrough.mark_passthrough(track)
         transceiver = next(
             t
             for t in self.pc.getTransceivers()
@@ -222,9 +248,13 @@ class MediaClient:
         track = transceiver.receiver.track
         try:
             while True:
-                packet = await track.recv()
+                item = await track.recv()
                 track_id = self.mid_to_track_id.get(transceiver.mid or "", f"mid:{transceiver.mid}")
-                self.received.setdefault(track_id, []).append(bytes(packet))
+                if isinstance(item, av.VideoFrame):
+                    value = f"{item.width}x{item.height}".encode()
+                else:
+                    value = bytes(item)  # type: ignore[arg-type]
+                self.received.setdefault(track_id, []).append(value)
         except MediaStreamError:
             pass
 

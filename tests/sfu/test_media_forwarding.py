@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiortc import VideoStreamTrack
 from aiortc.codecs import opus, vpx
 
-from tests.sfu.client import EncodedVideoTrack
+from tests.sfu.client import EncodedAudioTrack, EncodedVideoTrack
 from tests.sfu.conftest import Harness, settle
 
 pytestmark = pytest.mark.media
@@ -49,6 +50,31 @@ async def test_subscriber_receives_the_publishers_encoded_frames_unchanged(
     assert got[:30] == camera.sent[start : start + 30]
     assert codec_calls == {"encode": 0, "decode": 0}
     assert bob.remote_tracks[track_id]["metadata"] == CAMERA
+
+
+async def test_opus_packets_are_forwarded_unchanged(
+    harness: Harness, codec_calls: dict[str, int]
+) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    microphone = EncodedAudioTrack()
+    track_id = await alice.publish(microphone, {"type": "microphone", "active": True})
+    await settle(lambda: len(bob.received.get(track_id, [])) >= 25)
+    got = bob.received[track_id]
+    start = microphone.sent.index(got[0])
+    assert got[:25] == microphone.sent[start : start + 25]
+    assert codec_calls == {"encode": 0, "decode": 0}
+
+
+async def test_real_vp8_from_a_publisher_encoder_decodes_at_the_subscriber(
+    harness: Harness,
+) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    bob.encoded = False
+    track_id = await alice.publish(VideoStreamTrack(), CAMERA)  # aiortc encodes VP8 at alice
+    await settle(lambda: len(bob.received.get(track_id, [])) >= 10, 40)
+    assert set(bob.received[track_id]) == {b"640x480"}
 
 
 async def test_answer_maps_every_mid_to_a_track(harness: Harness) -> None:
