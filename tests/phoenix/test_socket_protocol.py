@@ -1,0 +1,133 @@
+"""The Phoenix V2 protocol at /socket/websocket, without joining a room: connect, heartbeat,
+topics that are not joined, and the idle timeout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+
+from rooms.phoenix import CloseCode
+from tests.phoenix.client import PhoenixTestClient
+
+
+async def connected(query: str = "vsn=2.0.0") -> PhoenixTestClient:
+    client = PhoenixTestClient(query)
+    assert (await client.connect())[0]
+    return client
+
+
+async def test_heartbeat_is_answered_ok_on_the_phoenix_topic() -> None:
+    client = await connected()
+    await client.send([None, "7", "phoenix", "heartbeat", {}])
+    assert await client.receive() == [
+        None,
+        "7",
+        "phoenix",
+        "phx_reply",
+        {"status": "ok", "response": {}},
+    ]
+    await client.close()
+
+
+@pytest.mark.parametrize("query", ["vsn=1.0.0", "vsn=3.0.0", "", "vsn=2.0.0x"])
+async def test_connect_with_an_unsupported_vsn_is_refused(query: str) -> None:
+    client = PhoenixTestClient(query)
+    connected_ok, code = await client.connect()
+    assert not connected_ok
+    assert code == CloseCode.UNSUPPORTED_VSN
+
+
+async def test_connect_from_a_foreign_origin_is_refused() -> None:
+    client = PhoenixTestClient(origin=b"http://evil.example")
+    connected_ok, _ = await client.connect()
+    assert not connected_ok
+
+
+async def test_a_frame_for_a_topic_not_joined_gets_unmatched_topic() -> None:
+    client = await connected()
+    await client.send(["1", "2", "room:alpha", "mediaEvent", {"data": "{}"}])
+    assert await client.receive() == [
+        "1",
+        "2",
+        "room:alpha",
+        "phx_reply",
+        {"status": "error", "response": {"reason": "unmatched topic"}},
+    ]
+    await client.close()
+
+
+async def test_leaving_a_topic_not_joined_is_answered_ok_as_phoenix_does() -> None:
+    client = await connected()
+    await client.send(["1", "2", "room:alpha", "phx_leave", {}])
+    assert await client.receive() == [
+        "1",
+        "2",
+        "room:alpha",
+        "phx_reply",
+        {"status": "ok", "response": {}},
+    ]
+    assert await client.nothing_more()
+    await client.close()
+
+
+async def test_joining_a_topic_without_a_channel_gets_unmatched_topic() -> None:
+    client = await connected()
+    reply = await client.join("lobby:main", {})
+    assert reply[4] == {"status": "error", "response": {"reason": "unmatched topic"}}
+    await client.close()
+
+
+async def test_unknown_event_on_the_phoenix_topic_gets_an_error_reply() -> None:
+    client = await connected()
+    await client.send([None, "4", "phoenix", "shout", {}])
+    assert (await client.receive())[4] == {
+        "status": "error",
+        "response": {"reason": "unknown event"},
+    }
+    await client.close()
+
+
+@pytest.mark.parametrize(
+    ("topic", "params", "reason"),
+    [
+        ("room:bad name", {"displayName": "Ann"}, "invalid room name"),
+        ("room:" + "a" * 65, {"displayName": "Ann"}, "invalid room name"),
+        ("room:alpha", {}, "invalid params"),
+        ("room:alpha", {"displayName": " "}, "invalid params"),
+        ("room:alpha", {"displayName": "Ann", "metadata": "x"}, "invalid params"),
+    ],
+)
+async def test_join_with_a_bad_topic_or_params_gets_its_reason(
+    topic: str, params: dict[str, Any], reason: str
+) -> None:
+    client = await connected()
+    reply = await client.join(topic, params)
+    assert reply[4] == {"status": "error", "response": {"reason": reason}}
+    # The refused topic is not joined.
+    ref = await client.push(topic, "mediaEvent", {"data": "{}"})
+    assert (await client.receive())[1:5] == [
+        ref,
+        topic,
+        "phx_reply",
+        {"status": "error", "response": {"reason": "unmatched topic"}},
+    ]
+    await client.close()
+
+
+async def test_a_silent_socket_is_closed_after_the_idle_timeout(settings: Any) -> None:
+    settings.VIDEOROOM = {**django_settings.VIDEOROOM, "SOCKET_IDLE_TIMEOUT_SECONDS": 1.0}
+    client = await connected()
+    assert await client.receive_close_code() == CloseCode.IDLE_TIMEOUT
+    await client.close()
+
+
+async def test_heartbeats_keep_a_socket_open_past_the_idle_timeout(settings: Any) -> None:
+    settings.VIDEOROOM = {**django_settings.VIDEOROOM, "SOCKET_IDLE_TIMEOUT_SECONDS": 1.5}
+    client = await connected()
+    for ref in range(6):
+        await client.send([None, str(ref), "phoenix", "heartbeat", {}])
+        assert (await client.receive())[3] == "phx_reply"
+        assert await client.nothing_more(0.5)
+    await client.close()
