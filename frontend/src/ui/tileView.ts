@@ -2,6 +2,7 @@
 
 import type { TileModel } from "../client/tiles";
 import { h, setAttribute, setText } from "./dom";
+import { icon } from "./icons";
 
 function initials(label: string): string {
   const words = label.replace(/^You \((.*)\)$/, "$1").split(/\s+/).filter(Boolean);
@@ -25,8 +26,8 @@ export class TileView {
     this.video.muted = true; // sound plays through separate <audio> elements
     this.avatar = h("div", { class: "tile-avatar", "aria-hidden": "true" });
     this.label = h("span", { class: "tile-label" });
-    this.micIndicator = h("span", { class: "indicator indicator-mic", role: "img" }, "🔇");
-    this.cameraIndicator = h("span", { class: "indicator indicator-camera", role: "img" }, "📷✕");
+    this.micIndicator = h("span", { class: "indicator indicator-mic", role: "img" }, icon("microphone", true));
+    this.cameraIndicator = h("span", { class: "indicator indicator-camera", role: "img" }, icon("camera", true));
     this.pinButton = h("button", { type: "button", class: "tile-pin" });
     this.pinButton.addEventListener("click", () => onPin(this.model.key));
     this.element = h(
