@@ -114,6 +114,7 @@ class Endpoint:
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
         sdp = strip_mdns_candidates(offer.sdp)
+        logger.debug("%s: offer\n%s", self._label, sdp)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except (ValueError, OperationError, InvalidAccessError, InvalidStateError) as exc:
@@ -132,7 +133,7 @@ class Endpoint:
             raise InvalidOffer(str(exc) or type(exc).__name__) from None
         answer_sdp = advertise_external_ip(self._pc.localDescription.sdp, self._config.external_ip)
         logger.debug("%s: answer\n%s", self._label, answer_sdp)
-        if self._watchdog is None:
+        if self._watchdog is None and transceivers:
             self._watchdog = asyncio.get_running_loop().create_task(self._connect_watchdog())
         mapping = {mid: pub.track_id for mid, pub in self._inbound.items()}
         mapping.update(

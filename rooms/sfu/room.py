@@ -113,8 +113,17 @@ class Room:
             try:
                 await self._dispatch(member, event)
             except ev.MediaEventError as exc:
-                logger.info("room %s: peer %s: %s", self.name, peer_id, exc)
-                await self._send(member, ev.error(exc.message))
+                if self._members.get(peer_id) is member:
+                    logger.info("room %s: peer %s: %s", self.name, peer_id, exc)
+                    await self._send(member, ev.error(exc.message))
+            except Exception:
+                # The one boundary for failures inside aiortc: the peer hears of it, the room
+                # and the other peers carry on.
+                if self._members.get(peer_id) is not member:
+                    logger.debug("room %s: peer %s left during its event", self.name, peer_id)
+                    return
+                logger.exception("room %s: peer %s: media event failed", self.name, peer_id)
+                await self._send(member, ev.error("internal error"))
 
     async def close(self, reason: RemovalReason) -> None:
         self._closing = True
@@ -187,6 +196,8 @@ class Room:
 
     async def _answer(self, member: _Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
         peer_id = member.info.peer_id
+        # Also for an offer nobody asked for: no offerData may cross it (ref 2.4).
+        member.negotiating = True
         try:
             outcome = await media.apply_offer(offer)
         except InvalidOffer as exc:

@@ -284,3 +284,36 @@ async def test_events_from_unknown_peers_are_dropped(setup: Any) -> None:
     room, outbox, _ = setup
     await room.handle_media_event("ghost", connect("g"))
     assert outbox.events == []
+
+
+async def test_a_failure_inside_the_media_side_is_reported_to_that_peer_only(setup: Any) -> None:
+    room, outbox, factory = setup
+    for pid in ("a", "b"):
+        await room.add_peer(peer(pid), max_participants=4)
+        await room.handle_media_event(pid, connect(pid))
+
+    async def broken(offer: Any) -> Any:
+        raise RuntimeError("aiortc exploded")
+
+    factory.made["a"].apply_offer = broken
+    await room.handle_media_event("a", offer({"0": "a:video1"}))
+    assert outbox.for_peer("a", "error")[0]["data"] == {"message": "internal error"}
+    assert outbox.types_for("b") == ["connected"]
+    assert len(room.peers) == 2
+
+
+async def test_a_peer_removed_during_its_offer_gets_no_answer(setup: Any) -> None:
+    room, outbox, factory = setup
+    await room.add_peer(peer("a"), max_participants=4)
+    await room.handle_media_event("a", connect("a"))
+    media = factory.made["a"]
+    original = media.apply_offer
+
+    async def slow(offer: Any) -> Any:
+        await room.remove_peer("a", RemovalReason.DISCONNECTED)
+        return await original(offer)
+
+    media.apply_offer = slow
+    await room.handle_media_event("a", offer({"0": "a:video1"}))
+    assert outbox.types_for("a") == ["connected"]
+    assert outbox.left == [("a", RemovalReason.DISCONNECTED)]
