@@ -1,0 +1,101 @@
+"""``python -m bench.worker_launcher``: ``manage.py roomworker`` with bench-only variations.
+
+--transcode   the baseline: aiortc's default relay. Received tracks are decoded (the
+              passthrough tap is not applied) and every subscriber's sender re-encodes
+              the frames it gets from a ``MediaRelay`` (buffered=False), as in aiortc's
+              examples/server. Signalling, ICE and the Room are this project's, unchanged.
+--fix-bundle  answer with ``bundlePolicy=MAX_BUNDLE``. Works around a forwarding bug
+              found by this bench in rooms/sfu/endpoint.py (see docs/benchmarks.md):
+              with aiortc's default BALANCED policy, a first offer carrying two m-lines of
+              one kind leaves the second on a transport that is then discarded, so that
+              track is never delivered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import os
+import sys
+from typing import Any
+
+
+class RelayTrack:
+    """What a subscriber's sender reads: a MediaRelay proxy that can be ended."""
+
+    def __new__(cls, proxy: Any) -> Any:
+        # The Endpoint calls end() on unsubscribe (a SubscriberTrack method); stop() suffices.
+        proxy.end = proxy.stop
+        return proxy
+
+
+class RelayPublication:
+    """Stands in for rooms.sfu.forwarding.Publication: decoded frames fanned out by MediaRelay."""
+
+    def __init__(
+        self, track_id: str, kind: str, source: Any, send_pli: Any, *, label: str = ""
+    ) -> None:
+        from aiortc.contrib.media import MediaRelay
+
+        self.track_id = track_id
+        self.kind = kind
+        self._source = source
+        self._relay = MediaRelay()
+        self._drain: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        # Read from the start: an unread RemoteStreamTrack queues decoded frames without bound.
+        if self._drain is None:
+            self._drain = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
+        proxy = self._relay.subscribe(self._source, buffered=False)
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await proxy.recv()
+
+    def subscribe(self) -> Any:
+        return RelayTrack(self._relay.subscribe(self._source, buffered=False))
+
+    def request_keyframe(self) -> None:
+        """Each subscriber has its own encoder, which starts on a keyframe: nothing to relay."""
+
+    async def close(self) -> None:
+        if self._drain is not None:
+            self._drain.cancel()
+            await asyncio.gather(self._drain, return_exceptions=True)
+            self._drain = None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--transcode", action="store_true")
+    parser.add_argument("--fix-bundle", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "videoroom_project.settings")
+    import django
+
+    django.setup()
+    from aiortc import RTCBundlePolicy, RTCConfiguration
+
+    import rooms.sfu.endpoint as endpoint
+
+    if args.fix_bundle:
+        endpoint.RTCConfiguration = functools.partial(  # type: ignore[misc]
+            RTCConfiguration, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+        )
+    if args.transcode:
+        endpoint.Publication = RelayPublication  # type: ignore[misc,assignment]
+        endpoint.passthrough.mark_passthrough = lambda track: None  # type: ignore[assignment]
+    from django.core.management import call_command
+
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    call_command("roomworker")
+
+
+if __name__ == "__main__":
+    main()
