@@ -213,11 +213,19 @@ class Endpoint:
     async def _update_inbound(
         self, transceivers: list[RTCRtpTransceiver], mid_to_track_id: dict[str, str], sdp: str
     ) -> tuple[list[Publication], list[str]]:
-        sending = {
-            t.mid: (t, mid_to_track_id[t.mid])
-            for t in transceivers
-            if t.mid in mid_to_track_id and t._offerDirection in ("recvonly", "sendrecv")
-        }
+        sending: dict[str, tuple[RTCRtpTransceiver, str]] = {}
+        for t in transceivers:
+            if t.receiver.track is not None:
+                # Nothing is ever decoded here, whatever the client sends.
+                passthrough.mark_passthrough(t.receiver.track)
+            if t._offerDirection not in ("recvonly", "sendrecv"):
+                continue  # the client does not send on this m-line
+            if t.mid in mid_to_track_id:
+                sending[t.mid] = (t, mid_to_track_id[t.mid])
+                t.direction = "recvonly"
+            else:
+                # Sent but not named as a track: refuse it rather than read it for nobody.
+                t.direction = "inactive"
         removed: list[str] = []
         for mid, publication in list(self._inbound.items()):
             if mid not in sending or sending[mid][1] != publication.track_id:
@@ -228,7 +236,6 @@ class Endpoint:
         for mid, (transceiver, track_id) in sending.items():
             if mid in self._inbound or transceiver.receiver.track is None:
                 continue
-            passthrough.mark_passthrough(transceiver.receiver.track)
             publication = Publication(
                 track_id,
                 "audio" if transceiver.kind == "audio" else "video",

@@ -197,8 +197,7 @@ class MediaClient:
                     self.remote_tracks.pop(track_id, None)
             elif kind == "offerData":
                 await self._on_offer_data(data["tracksTypes"])
-            elif kind == "sdpAnswer":
-                assert self.pc is not None
+            elif kind == "sdpAnswer" and self.pc is not None:
                 await self.pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "answer"))
                 self.mid_to_track_id = data["midToTrackId"]
                 self.answers += 1

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from aiortc import VideoStreamTrack
+from aiortc import RTCConfiguration, RTCPeerConnection, VideoStreamTrack
 from aiortc.codecs import opus, vpx
 
 from tests.sfu.client import EncodedAudioTrack, EncodedVideoTrack
@@ -160,3 +160,28 @@ async def test_mute_is_a_track_metadata_update(harness: Harness) -> None:
         "trackId": camera_id,
         "metadata": {"type": "camera", "active": False},
     }
+
+
+async def test_a_sent_m_line_not_named_in_mid_to_track_id_is_refused(harness: Harness) -> None:
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTransceiver(EncodedVideoTrack(), direction="sendonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    try:
+        await alice.send(
+            "sdpOffer",
+            {"sdpOffer": {"type": "offer", "sdp": pc.localDescription.sdp}, "midToTrackId": {}},
+            custom=True,
+        )
+        await settle(lambda: "custom:sdpAnswer" in alice.types())
+        answer = next(
+            e["data"]["data"]
+            for e in alice.events
+            if e["type"] == "custom" and e["data"]["type"] == "sdpAnswer"
+        )
+        assert "a=inactive" in answer["sdp"]
+        assert answer["midToTrackId"] == {}
+        assert "tracksAdded" not in bob.types()
+    finally:
+        await pc.close()
