@@ -14,8 +14,6 @@ from tests.multiprocess.client import PhoenixSocket
 from tests.multiprocess.probe import Probe, eventually
 from tests.support.cluster import Cluster, running_cluster
 
-POLL_SECONDS = 0.2
-
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
@@ -34,8 +32,8 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture(autouse=True)
 def print_logs_on_failure(request: pytest.FixtureRequest, cluster: Cluster) -> Iterator[None]:
     yield
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
+    reports = [getattr(request.node, f"report_{when}", None) for when in ("setup", "call")]
+    if any(report is not None and report.failed for report in reports):
         print(f"\n----- cluster logs ({cluster.workdir}) -----\n{cluster.logs()}")
 
 
