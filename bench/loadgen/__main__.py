@@ -41,6 +41,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--watch-pid", type=int, action="append", default=[], help="server pid to measure"
     )
     parser.add_argument("--janus-room", type=int, default=1234, help="first Janus room id")
+    parser.add_argument(
+        "--join-probes", type=int, default=0, help="timed joins into room 0 after the window"
+    )
     parser.add_argument("--json", help="write the full result here")
     parser.add_argument("--quiet", action="store_true")
     return parser.parse_args(argv)
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         host_addresses=tuple(args.host_address),
         watch_pids=tuple(args.watch_pid),
         janus_room=args.janus_room,
+        join_probes=args.join_probes,
     )
     result = asyncio.run(run_load(config))
     if args.json:

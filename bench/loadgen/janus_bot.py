@@ -128,7 +128,9 @@ class JanusBot(Bot):
         else:
             body = {"request": "subscribe", "streams": streams}
         reply = await self._message(self._sub_handle, body)
-        await self._answer(reply)
+        if reply.get("jsep"):
+            await self._answer(reply)
+        # Otherwise Janus answered "updating": its offer follows as an "updated" event.
 
     async def _answer(self, event: dict[str, Any]) -> None:
         jsep = event.get("jsep")
@@ -167,7 +169,15 @@ class JanusBot(Bot):
                 await pc.addIceCandidate(parsed)
             return
         data = notice.get("plugindata", {}).get("data", {})
-        if notice.get("janus") == "event" and data.get("publishers"):
+        if notice.get("janus") != "event":
+            return
+        if (
+            notice.get("sender") == self._sub_handle
+            and notice.get("jsep", {}).get("type") == "offer"
+        ):
+            # A renegotiation Janus started (new streams, a publisher gone): answer it.
+            await self._answer(notice)
+        if data.get("publishers"):
             await self._subscribe(data["publishers"])
 
     # --- transport ----------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.loadgen.stats import percentile
+
 
 def _fmt(value: float | None, spec: str = ".1f") -> str:
     return "n/a" if value is None else format(value, spec)
@@ -34,5 +36,15 @@ def print_summary(result: dict[str, Any]) -> None:
         f"{_fmt(result['server_us_per_forwarded_packet'])} us per forwarded packet; "
         f"load generator {result['loadgen_cpu_percent']:.1f}%"
     )
+    probes = result.get("join_probes")
+    if probes:
+        first = [p["first_keyframe_s"] for p in probes if p["first_keyframe_s"] is not None]
+        every = [p["all_keyframes_s"] for p in probes if p["all_keyframes_s"] is not None]
+        print(
+            f"  {len(probes)} joins: first remote keyframe p50 {_fmt(percentile(first, 50), '.3f')} s "
+            f"p95 {_fmt(percentile(first, 95), '.3f')} s; all remote keyframes p50 "
+            f"{_fmt(percentile(every, 50), '.3f')} s p95 {_fmt(percentile(every, 95), '.3f')} s; "
+            f"failed {sum(1 for p in probes if p['all_keyframes_s'] is None)}"
+        )
     if result["bots_failed"]:
         print("  FAILED:", "; ".join(result["bots_failed"]))

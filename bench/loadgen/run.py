@@ -41,6 +41,8 @@ class LoadConfig:
     host_addresses: tuple[str, ...] = ()
     watch_pids: tuple[int, ...] = ()
     janus_room: int = 1234
+    join_probes: int = 0  # extra bots that join room 0 one by one after the window
+    probe_timeout: float = 15.0
 
 
 BotFactory = Callable[[str, BotMedia, str], Bot]
@@ -159,9 +161,43 @@ async def run_load(config: LoadConfig) -> dict[str, Any]:
         }
         result = summarize(config, bots, before, after, latencies)
         result["settle_seconds"] = round(settle_s, 2)
+        if config.join_probes:
+            result["join_probes"] = await probe_joins(config, media)
         return result
     finally:
         await asyncio.gather(*(bot.close() for bot in bots), return_exceptions=True)
+
+
+async def probe_joins(config: LoadConfig, media: BotMedia) -> list[dict[str, Any]]:
+    """Join room 0 ``config.join_probes`` times, one bot at a time, timing each join.
+
+    A probe's join time runs from its first request (``phx_join``, or Janus ``create``)
+    to the first complete keyframe of any remote video track, and to the moment every
+    remote video track has shown one.
+    """
+    factory = bot_factory(config)
+    expected_video = config.participants if config.video else 0
+    probes: list[dict[str, Any]] = []
+    for index in range(config.join_probes):
+        bot = factory(f"probe-{index}", media, f"{config.room_prefix}-0")
+        row: dict[str, Any] = {"name": bot.name, "error": None}
+        try:
+            await bot.start()
+            deadline = time.monotonic() + config.probe_timeout
+            while time.monotonic() < deadline:
+                if bot.all_remote_keyframes(expected_video) is not None:
+                    break
+                await asyncio.sleep(0.01)
+        except Exception as exc:
+            row["error"] = repr(exc)
+        finally:
+            row["first_keyframe_s"] = bot.first_remote_keyframe()
+            row["all_keyframes_s"] = bot.all_remote_keyframes(expected_video)
+            row["signalled_s"] = bot.joined_at - bot.join_started if bot.joined_at else None
+            await bot.close()
+        probes.append(row)
+        await asyncio.sleep(config.join_gap)
+    return probes
 
 
 def summarize(
