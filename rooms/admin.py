@@ -8,6 +8,7 @@ server's own event loop, whose registry is the one to use.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,13 @@ from rooms import admin_actions
 from rooms.admin_actions import AdminActionError
 from rooms.models import Participation, Room
 
+logger = logging.getLogger(__name__)
+
 LIVE_COUNT_HEADER = "Live participants"
+# Shown instead of live state when the registry cannot be read (Redis down):
+# the admin must still be able to edit rooms.
+UNKNOWN = "?"
+LIVE_STATE_UNAVAILABLE = "Live state is unavailable right now; see the server log."
 
 
 @admin.register(Room)
@@ -43,14 +50,18 @@ class RoomAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request: HttpRequest) -> list[str | Callable[[Any], str | bool]]:
         # One registry read per changelist page, not one per row.
-        counts = async_to_sync(admin_actions.live_counts)()
+        try:
+            counts: dict[str, int] | None = async_to_sync(admin_actions.live_counts)()
+        except Exception:
+            logger.exception("admin: could not read live participant counts")
+            counts = None
 
         @admin.display(description=LIVE_COUNT_HEADER)
         def live_participants(room: Room) -> str:
-            return str(counts.get(room.name, 0))
+            return UNKNOWN if counts is None else str(counts.get(room.name, 0))
 
         columns = list(super().get_list_display(request))
-        columns.insert(4, live_participants)
+        columns.insert(columns.index("locked") + 1, live_participants)
         return columns
 
     def get_urls(self) -> list[URLPattern]:
@@ -78,8 +89,14 @@ class RoomAdmin(admin.ModelAdmin):
         context = dict(extra_context or {})
         room = self.get_object(request, object_id)
         if room is not None:
-            context["live_participants"] = async_to_sync(admin_actions.live_participants)(room.name)
-            context["can_manage_live"] = self.has_change_permission(request, room)
+            try:
+                context["live_participants"] = async_to_sync(admin_actions.live_participants)(
+                    room.name
+                )
+                context["can_manage_live"] = self.has_change_permission(request, room)
+            except Exception:
+                logger.exception("admin: room %s: could not read live participants", room.name)
+                context["live_unavailable"] = LIVE_STATE_UNAVAILABLE
         return super().change_view(request, object_id, form_url, context)
 
     def _room_for_post(self, request: HttpRequest, object_id: str) -> Room:
@@ -102,6 +119,10 @@ class RoomAdmin(admin.ModelAdmin):
         except AdminActionError as error:
             self.message_user(request, str(error), messages.ERROR)
             return self._back_to(room)
+        except Exception:
+            logger.exception("admin: room %s peer %s: kick failed", room.name, peer_id)
+            self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
+            return self._back_to(room)
         if was_live:
             self.message_user(
                 request,
@@ -115,7 +136,13 @@ class RoomAdmin(admin.ModelAdmin):
     def close_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST: ask the room's owner to close the room for everyone."""
         room = self._room_for_post(request, object_id)
-        if async_to_sync(admin_actions.close_room)(room.name):
+        try:
+            was_live = async_to_sync(admin_actions.close_room)(room.name)
+        except Exception:
+            logger.exception("admin: room %s: close failed", room.name)
+            self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
+            return self._back_to(room)
+        if was_live:
             self.message_user(request, f"Room {room.name} is being closed.", messages.SUCCESS)
         else:
             self.message_user(request, f"Room {room.name} is not live.", messages.WARNING)
@@ -123,9 +150,14 @@ class RoomAdmin(admin.ModelAdmin):
 
     @admin.action(description="Close selected rooms (disconnect everyone)", permissions=["change"])
     def close_selected_rooms(self, request: HttpRequest, queryset: QuerySet[Room]) -> None:
-        closed = [
-            room.name for room in queryset if async_to_sync(admin_actions.close_room)(room.name)
-        ]
+        try:
+            closed = [
+                room.name for room in queryset if async_to_sync(admin_actions.close_room)(room.name)
+            ]
+        except Exception:
+            logger.exception("admin: closing rooms failed")
+            self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
+            return
         if closed:
             self.message_user(
                 request,

@@ -62,3 +62,27 @@ def rooms(db: None) -> dict[str, Room]:
         "standup": Room.objects.create(name="standup", title="Daily standup", max_participants=8),
         "quiet": Room.objects.create(name="quiet", locked=True),
     }
+
+
+class UnreachableRegistry(LocalRegistry):
+    """A registry whose store is down: every read fails as redis-py would."""
+
+    async def live_rooms(self) -> list[str]:
+        raise ConnectionError("Error connecting to redis")
+
+    async def live_peers(self, room: str) -> list[LivePeer]:
+        raise ConnectionError("Error connecting to redis")
+
+    async def owner(self, room: str) -> WorkerRef | None:
+        raise ConnectionError("Error connecting to redis")
+
+
+@pytest.fixture
+def unreachable_registry(monkeypatch: pytest.MonkeyPatch) -> UnreachableRegistry:
+    registry = UnreachableRegistry()
+
+    async def this_registry() -> UnreachableRegistry:
+        return registry
+
+    monkeypatch.setattr(admin_actions, "get_registry", this_registry)
+    return registry

@@ -84,6 +84,10 @@ class PhoenixSocket:
         assert frame is not None
         return frame
 
+    def still_joined(self, topic: str) -> bool:
+        """No phx_close or phx_error on ``topic`` since its current join."""
+        return not {"phx_close", "phx_error"} & set(self.events(topic))
+
     def events(self, topic: str) -> list[str]:
         """Events received on ``topic`` since its current join began."""
         begin = self._join_start.get(topic, 0)

@@ -92,7 +92,7 @@ async def test_admin_pages_kick_one_participant_then_close_the_room(
     await target.wait_frame(topic, "phx_close")
     await asyncio.sleep(QUIET_SECONDS)
     for socket in others:
-        assert socket.events(topic) == ["phx_reply"]
+        assert socket.still_joined(topic)
     live = await eventually(lambda: _live_count(registry, room_name, 2), what="two live peers")
     assert target.peer_ids[topic] not in {p.peer_id for p in live}
 
@@ -147,7 +147,7 @@ async def test_kick_from_another_process_of_a_peer_not_in_the_room_is_refused(
         )
     await asyncio.sleep(QUIET_SECONDS)
     for socket in sockets:
-        assert socket.events(topic) == ["phx_reply"]
+        assert socket.still_joined(topic)
 
 
 async def _live_count(registry: RedisRegistry, room: str, count: int) -> list | None:

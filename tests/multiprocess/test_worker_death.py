@@ -81,7 +81,7 @@ async def test_kill_9_of_the_owner_gives_phx_error_and_rejoin_recreates_the_room
     took = time.monotonic() - killed_at
     assert took <= PHX_ERROR_DEADLINE_SECONDS, f"last phx_error {took:.1f} s after kill -9"
     for socket in rooms[spared_rooms[0]]:
-        assert socket.events(topic_for(spared_rooms[0])) == ["phx_reply"]
+        assert socket.still_joined(topic_for(spared_rooms[0]))
 
     # The phoenix client rejoins with a new join_ref; the claim replaces the dead owner.
     for room in doomed_rooms:
