@@ -293,7 +293,11 @@ class Room:
             await self._send(other, data)
 
     async def _send(self, member: _Member, data: str) -> None:
-        await self._outbox.media_event(member.info, data)
+        try:
+            await self._outbox.media_event(member.info, data)
+        except Exception:
+            # One unreachable peer must not stop the events due to the others.
+            logger.exception("room %s: media event to peer %s lost", self.name, member.info.peer_id)
 
     async def _close_media(self, member: _Member) -> None:
         media, member.media = member.media, None

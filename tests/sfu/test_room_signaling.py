@@ -317,3 +317,21 @@ async def test_a_peer_removed_during_its_offer_gets_no_answer(setup: Any) -> Non
     await room.handle_media_event("a", offer({"0": "a:video1"}))
     assert outbox.types_for("a") == ["connected"]
     assert outbox.left == [("a", RemovalReason.DISCONNECTED)]
+
+
+async def test_an_outbox_failure_for_one_peer_does_not_stop_the_others(setup: Any) -> None:
+    room, outbox, _ = setup
+    for pid in ("a", "b", "c"):
+        await room.add_peer(peer(pid), max_participants=4)
+        await room.handle_media_event(pid, connect(pid))
+    record = outbox.media_event
+
+    async def flaky(info: PeerInfo, data: str) -> None:
+        if info.peer_id == "b":
+            raise ConnectionError("layer down")
+        await record(info, data)
+
+    outbox.media_event = flaky
+    await room.remove_peer("a", RemovalReason.LEFT)
+    assert outbox.types_for("c")[-1] == "endpointRemoved"
+    assert outbox.left == [("a", RemovalReason.LEFT)]
