@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rooms.registry.base import LivePeer, Registry, WorkerRef
+from rooms.registry.base import LivePeer, Registry, WorkerRef, web_id_of
 
 LONG_LEASE = 60.0
 ANN = LivePeer("peer-ann", "Ann", "2026-01-01T10:00:00+00:00")
@@ -17,20 +17,21 @@ def worker(name: str) -> WorkerRef:
 
 async def test_worker_lease_lapses_after_its_duration(registry: Registry) -> None:
     a = worker("a")
-    await registry.heartbeat(a, 0, 0.5)
+    await registry.heartbeat(a, 0, 1.0)
     assert await registry.alive(["a"]) == {"a"}
     assert [s.ref for s in await registry.live_workers()] == [a]
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(2.0)
     assert await registry.alive(["a"]) == set()
     assert await registry.live_workers() == []
 
 
 async def test_heartbeat_extends_the_lease_and_updates_load(registry: Registry) -> None:
     a = worker("a")
-    await registry.heartbeat(a, 0, 0.8)
-    await asyncio.sleep(0.5)
-    await registry.heartbeat(a, 7, 0.8)
-    await asyncio.sleep(0.5)
+    # Sleeps leave 0.8 s of slack either way for a loaded machine.
+    await registry.heartbeat(a, 0, 2.0)
+    await asyncio.sleep(1.2)
+    await registry.heartbeat(a, 7, 2.0)
+    await asyncio.sleep(1.2)
     statuses = await registry.live_workers()
     assert [(s.ref, s.load) for s in statuses] == [(a, 7)]
 
@@ -96,10 +97,10 @@ async def test_a_dead_owner_is_replaced_on_claim(registry: Registry) -> None:
 
 
 async def test_an_owner_whose_lease_lapsed_is_replaced_on_claim(registry: Registry) -> None:
-    await registry.heartbeat(worker("a"), 0, 0.4)
+    await registry.heartbeat(worker("a"), 0, 1.0)
     assert await registry.claim_room("r1") == worker("a")
     await registry.heartbeat(worker("b"), 3, LONG_LEASE)
-    await asyncio.sleep(1.0)
+    await asyncio.sleep(2.0)
     assert await registry.claim_room("r1") == worker("b")
 
 
@@ -149,3 +150,20 @@ async def test_live_rooms_leave_out_rooms_of_dead_owners(registry: Registry) -> 
     assert await registry.live_rooms() == ["on-a", "on-b"]
     await registry.unregister(worker("a"))
     assert await registry.live_rooms() == ["on-b"]
+
+
+async def test_web_process_leases_lapse_unless_refreshed(registry: Registry) -> None:
+    await registry.heartbeat_web(["web-a", "web-b"], 2.0)
+    assert await registry.alive_web(["web-a", "web-b", "web-c"]) == {"web-a", "web-b"}
+    await asyncio.sleep(1.2)
+    await registry.heartbeat_web(["web-a"], 2.0)
+    await asyncio.sleep(1.2)
+    assert await registry.alive_web(["web-a", "web-b"]) == {"web-a"}
+    assert await registry.alive_web([]) == set()
+
+
+def test_web_id_is_the_process_part_of_a_channel_name() -> None:
+    first = "specific.3f2a!abc"
+    second = "specific.3f2a!def"
+    assert web_id_of(first) == web_id_of(second) == "specific.3f2a"
+    assert web_id_of("specific.other!abc") != web_id_of(first)
