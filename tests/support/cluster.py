@@ -35,6 +35,8 @@ STOP_TIMEOUT_SECONDS = 20.0
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "cluster-admin-password"  # a throwaway account in a throwaway database
 _READY = re.compile(r"room worker (\S+) ready")
+# No proxy, whatever the environment says: every request goes to 127.0.0.1.
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass
@@ -162,14 +164,16 @@ class Cluster:
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> None:
         """Run one manage.py command to completion (migrate, createsuperuser)."""
-        subprocess.run(
+        done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
             env={**self.env, **(extra_env or {})},
-            check=True,
             capture_output=True,
+            text=True,
             timeout=START_TIMEOUT_SECONDS * 2,
         )
+        if done.returncode != 0:
+            raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
 
     def logs(self, tail_chars: int = 6000) -> str:
         """The end of every process's log, for a failure report."""
@@ -181,7 +185,8 @@ class Cluster:
         return "\n".join(parts)
 
     def stop_all(self) -> None:
-        # Web processes first, so workers do not see peers vanish one by one.
+        # Web processes first: their sockets' leaves reach live workers, which then
+        # shut down with empty rooms.
         for process in [*self.webs, *self.workers]:
             try:
                 process.stop()
@@ -197,7 +202,7 @@ def _is_ready(process: ManagedProcess) -> bool:
         return ready is not None
     assert isinstance(process, WebProcess)
     try:
-        with urllib.request.urlopen(f"{process.http_url}/healthz", timeout=5) as response:
+        with _LOOPBACK.open(f"{process.http_url}/healthz", timeout=5) as response:
             return bool(response.status == 200)
     except OSError:
         return False
