@@ -4,7 +4,10 @@ The Membrane JS client calls ``pc.restartIce()`` on every ``offerData`` after th
 so each renegotiation offer carries a new ice-ufrag/ice-pwd. aiortc starts its ICE
 transport once and never reads later remote credentials, and aioice then answers the
 browser's checks (USERNAME ``<our ufrag>:<new client ufrag>``) with 401 and signs its
-own checks with the old password: the restarted browser side never connects.
+own checks with the old password: no pair of the restarted ICE generation can succeed.
+(Measured with Chromium 156 on one host: it keeps media on the previously selected pair,
+for over 2 minutes with or without this module, so on a stable network the difference is
+invisible; it matters when the browser's network changed and the old pair is dead.)
 
 What is done here: after each remote offer, the new remote ufrag/pwd are written into
 the aioice connection (``remote_username``/``remote_password``, the attributes aioice
