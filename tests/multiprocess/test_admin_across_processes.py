@@ -81,6 +81,8 @@ async def test_admin_pages_kick_one_participant_then_close_the_room(
     )
     pk = _room_pk(cluster, room_name)
 
+    changelist = await asyncio.to_thread(admin.get, f"/admin/rooms/room/?q={room_name}")
+    assert '<td class="field-live_participants">3</td>' in changelist
     page = await asyncio.to_thread(admin.get, f"/admin/rooms/room/{pk}/change/")
     assert "Live participants (3)" in page
     for socket in sockets:
