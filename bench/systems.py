@@ -32,6 +32,8 @@ SYSTEMS = ("videoroom", "transcode", "janus")
 # The worker runs with MAX_BUNDLE unless VIDEOROOM_BENCH_FIX_BUNDLE=0: see
 # bench/worker_launcher.py and docs/benchmarks.md ("Bugs found").
 FIX_BUNDLE = os.environ.get("VIDEOROOM_BENCH_FIX_BUNDLE", "1") != "0"
+# VIDEOROOM_BENCH_VERBOSE=1 shows each load run's own summary.
+VERBOSE = os.environ.get("VIDEOROOM_BENCH_VERBOSE", "0") != "0"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def run_loadgen(target: Target, *args: str, timeout: float = 900) -> dict[str, A
             env=env,
             timeout=timeout,
             check=False,
+            stdout=None if VERBOSE else subprocess.DEVNULL,
         )
         if not path.stat().st_size:
             raise RuntimeError("the load generator wrote no result")

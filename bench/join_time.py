@@ -1,0 +1,65 @@
+"""``python -m bench.join_time``: time from join request to first remote keyframe, busy room.
+
+A room of N bots runs (everyone publishing and subscribing); then ``--joins`` probe bots
+join it one after the other. Each probe's time runs from its first request (``phx_join``
+for this project, Janus's ``create``) to the first complete keyframe of a remote video
+track ("first"), and until every remote video track has shown one ("all"). The probe
+leaves before the next one joins.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bench.cli import RESULTS, common_parser, fmt, save, system_list
+from bench.loadgen.stats import percentile
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.systems import run_point
+
+    parser = common_parser(__doc__)
+    parser.add_argument("--systems", type=system_list, default=["videoroom", "janus"])
+    parser.add_argument("--participants", type=int, default=6, help="bots already in the room")
+    parser.add_argument("--joins", type=int, default=50)
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.participants, args.joins = 2, 2
+    out = args.out or (None if args.smoke else RESULTS / "join_time.json")
+    rows = []
+    print(
+        f"{'system':<10} {'N':>3} {'joins':>5} {'first p50':>9} {'first p95':>9} "
+        f"{'all p50':>8} {'all p95':>8} {'failed':>6}  load1"
+    )
+    for system in args.systems:
+        result = run_point(
+            system,
+            args.participants,
+            duration=1.0,
+            warmup=1.0,
+            extra=("--join-probes", str(args.joins)),
+            janus_event_loops=args.janus_event_loops,
+        )
+        result.pop("streams", None)
+        probes = result.get("join_probes", [])
+        first = [p["first_keyframe_s"] for p in probes if p["first_keyframe_s"] is not None]
+        every = [p["all_keyframes_s"] for p in probes if p["all_keyframes_s"] is not None]
+        result["join_first_p50_s"] = percentile(first, 50)
+        result["join_first_p95_s"] = percentile(first, 95)
+        result["join_all_p50_s"] = percentile(every, 50)
+        result["join_all_p95_s"] = percentile(every, 95)
+        failed = len(probes) - len(every)
+        rows.append(result)
+        print(
+            f"{system:<10} {args.participants:>3} {len(probes):>5} "
+            f"{fmt(result['join_first_p50_s'], '.3f'):>9} {fmt(result['join_first_p95_s'], '.3f'):>9} "
+            f"{fmt(result['join_all_p50_s'], '.3f'):>8} {fmt(result['join_all_p95_s'], '.3f'):>8} "
+            f"{failed:>6}  {result['load_after'].split()[0]}",
+            flush=True,
+        )
+    save(out, "join_time", rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
