@@ -97,6 +97,8 @@ class Endpoint:
         )
         self._pc.on("connectionstatechange", self._on_state)
         self._inbound: dict[str, Publication] = {}  # by mid
+        # Mids of the client's removed tracks: still listed in answers, as Membrane does.
+        self._retired: dict[str, str] = {}
         self._slots: list[_Slot] = []
         self._closing = False
         self._failed = False
@@ -135,7 +137,8 @@ class Endpoint:
         logger.debug("%s: answer\n%s", self._label, answer_sdp)
         if self._watchdog is None and transceivers:
             self._watchdog = asyncio.get_running_loop().create_task(self._connect_watchdog())
-        mapping = {mid: pub.track_id for mid, pub in self._inbound.items()}
+        mapping = dict(self._retired)
+        mapping.update({mid: pub.track_id for mid, pub in self._inbound.items()})
         mapping.update(
             {
                 s.transceiver.mid: s.track_id
@@ -231,6 +234,7 @@ class Endpoint:
             if mid not in sending or sending[mid][1] != publication.track_id:
                 removed.append(publication.track_id)
                 del self._inbound[mid]
+                self._retired[mid] = publication.track_id
                 await publication.close()
         added: list[Publication] = []
         for mid, (transceiver, track_id) in sending.items():

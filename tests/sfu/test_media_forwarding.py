@@ -137,6 +137,10 @@ async def test_screen_share_added_and_removed_mid_call(harness: Harness) -> None
     await settle(lambda: screen_id not in bob.remote_tracks and bob.answers > answers)
     removed = [e for e in bob.events if e["type"] == "tracksRemoved"]
     assert removed[-1]["data"] == {"endpointId": "alice", "trackIds": [screen_id]}
+    # Every m-line stays mapped, the removed ones included (Membrane's midToTrackId).
+    await settle(lambda: alice.answers >= 3)
+    assert sorted(alice.mid_to_track_id.values()) == sorted([camera_id, screen_id])
+    assert sorted(bob.mid_to_track_id.values()) == sorted([camera_id, screen_id])
     # The slot keeps its m-line, now inactive; the camera keeps flowing.
     sdp = bob.pc.remoteDescription.sdp  # type: ignore[union-attr]
     assert "a=inactive" in sdp
