@@ -45,6 +45,8 @@ export interface RoomClientOptions {
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
   readonly mediaRetryDelaysMs?: readonly number[];
   readonly log?: (message: string) => void;
+  /** Sees every media event in ("in") and out ("out"), for troubleshooting. */
+  readonly trace?: (direction: "in" | "out", json: string) => void;
 }
 
 export const MESSAGES = {
@@ -242,6 +244,7 @@ export class RoomClient {
       this.log("mediaEvent push without a data string");
       return;
     }
+    this.options.trace?.("in", json);
     const parsed = parseServerEvent(json);
     if (!parsed.ok) {
       if (!parsed.ignored) this.log(`dropped media event: ${parsed.error}`);
@@ -327,7 +330,9 @@ export class RoomClient {
   }
 
   private send(event: ClientEvent): void {
-    this.channel?.push("mediaEvent", { data: serializeClientEvent(event) });
+    const data = serializeClientEvent(event);
+    this.options.trace?.("out", data);
+    this.channel?.push("mediaEvent", { data });
   }
 
   private dispatch(action: RoomAction): void {

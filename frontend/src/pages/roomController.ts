@@ -37,6 +37,7 @@ export class RoomVisit implements ControlActions {
       roomName: options.roomName,
       displayName: options.displayName,
       socket: new Socket("/socket"),
+      ...(tracing() ? { trace: (direction: "in" | "out", json: string) => console.debug(`[videoroom] ${direction} ${json}`) } : {}),
     });
     this.view = new RoomView(this.client, {
       displayName: options.displayName,
@@ -174,5 +175,14 @@ export class RoomVisit implements ControlActions {
     const current = this.client.localTrack(type);
     this.client.setLocalTrack(type, null);
     current?.track.stop();
+  }
+}
+
+/** `localStorage["videoroom.trace"] = "1"` logs every media event to the console. */
+function tracing(): boolean {
+  try {
+    return localStorage.getItem("videoroom.trace") === "1";
+  } catch {
+    return false;
   }
 }
