@@ -74,17 +74,19 @@ async def test_a_subscriber_that_is_not_read_yet_queues_nothing(publication: tup
     assert sub._queue.qsize() == 0
 
 
-async def test_keyframe_requests_are_limited_to_one_per_interval(
-    publication: tuple, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_keyframe_requests_are_limited_to_one_per_interval(publication: tuple) -> None:
     pub, _, plis = publication
-    for _ in range(20):
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(20):  # about 0.2 s of requests
         pub.request_keyframe()
         await asyncio.sleep(0.01)
-    await settle(lambda: plis.count == 1)
+    await settle(lambda: plis.count >= 1)
     await asyncio.sleep(forwarding.KEYFRAME_INTERVAL * 1.5)
-    # The requests made inside the first interval collapse into one deferred PLI.
-    assert plis.count == 2
+    # One now, the rest collapse into one deferred PLI per interval the burst spanned
+    # (more than one interval only on a badly loaded machine).
+    spanned = int((loop.time() - started) / forwarding.KEYFRAME_INTERVAL)
+    assert 2 <= plis.count <= spanned + 1, (plis.count, spanned)
 
 
 async def test_new_subscriber_asks_for_a_keyframe_when_it_starts_reading(
