@@ -104,6 +104,12 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             raise
         except Exception:
             logger.exception("socket %s: failed on %s", self.channel_name, message.get("type"))
+            if message.get("type") == "websocket.disconnect":
+                # The connection is gone whatever failed: release everything and stop.
+                self._closing = True
+                await self._end_all()
+                await self._stop_watchdog()
+                raise StopConsumer() from None
             await self._close(CloseCode.INTERNAL_ERROR)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

@@ -10,6 +10,9 @@ from rooms.phoenix import CloseCode
 from rooms.sockets import UserSocket
 from tests.phoenix.client import PhoenixTestClient
 
+# The consumer closes old DB connections on every message, as Channels does.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 async def connected() -> PhoenixTestClient:
     client = PhoenixTestClient()

@@ -11,6 +11,9 @@ from django.conf import settings as django_settings
 from rooms.phoenix import CloseCode
 from tests.phoenix.client import PhoenixTestClient
 
+# The consumer closes old DB connections on every message, as Channels does.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 async def connected(query: str = "vsn=2.0.0") -> PhoenixTestClient:
     client = PhoenixTestClient(query)
