@@ -25,6 +25,8 @@ type Busy = { microphone: boolean; camera: boolean; screen: boolean };
 
 export class RoomVisit implements ControlActions {
   readonly client: RoomClient;
+  /** The phoenix socket, exposed (with the client) on `window.videoroom` for diagnostics. */
+  readonly socket: Socket;
   private readonly view: RoomView;
   private readonly controls: Controls;
   private readonly notice = byId("media-notice");
@@ -33,10 +35,11 @@ export class RoomVisit implements ControlActions {
   private ended = false;
 
   constructor(private readonly options: VisitOptions) {
+    this.socket = new Socket("/socket");
     this.client = new RoomClient({
       roomName: options.roomName,
       displayName: options.displayName,
-      socket: new Socket("/socket"),
+      socket: this.socket,
       ...(tracing() ? { trace: (direction: "in" | "out", json: string) => console.debug(`[videoroom] ${direction} ${json}`) } : {}),
     });
     this.view = new RoomView(this.client, {

@@ -127,7 +127,9 @@ export class RoomView {
     }
     const hasPinned = models.some((model) => model.pinned);
     this.grid.classList.toggle("has-pinned", hasPinned);
-    this.grid.style.setProperty("--columns", String(gridColumns(hasPinned ? models.length - 1 : models.length)));
+    // With a pinned tile the others become a strip of thumbnails below it.
+    const columns = hasPinned ? Math.max(4, gridColumns(models.length - 1)) : gridColumns(models.length);
+    this.grid.style.setProperty("--columns", String(columns));
     let previous: Element | null = null;
     for (const model of models) {
       let tile = this.tiles.get(model.key);
