@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
+import socket
 
 import pytest
 from aioice import stun
@@ -71,10 +73,7 @@ async def test_host_addresses_limit_gathering_and_may_name_loopback(harness: Har
     assert {c[4] for c in answer_candidates(alice.events)} == {"127.0.0.1"}
 
 
-async def test_port_range_exhaustion_is_reported(harness: Harness) -> None:
-    import asyncio
-    import socket
-
+async def test_port_range_exhaustion_is_reported() -> None:
     port = random.randrange(48000, 49000)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(("192.0.2.2", port))
@@ -82,7 +81,6 @@ async def test_port_range_exhaustion_is_reported(harness: Harness) -> None:
             await network.bind_in_range(
                 network.Connection(ice_controlling=False), "192.0.2.2", (port, port)
             )
-    await asyncio.sleep(0)
 
 
 async def test_client_ice_restart_is_followed(harness: Harness) -> None:
@@ -126,3 +124,44 @@ def test_worker_ice_servers_are_never_implicit() -> None:
     servers = network.worker_ice_servers(config, "p")
     assert servers[0].urls == ["stun:192.0.2.50:3478"]
     assert servers[1].username.endswith(":p") and servers[1].credential
+
+
+class FakeStunServer(asyncio.DatagramProtocol):
+    """Answers Binding requests as if the worker sat behind a NAT at 203.0.113.5."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        self.requests = 0
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        request = stun.parse_message(data)
+        self.requests += 1
+        response = stun.Message(
+            message_method=stun.Method.BINDING,
+            message_class=stun.Class.RESPONSE,
+            transaction_id=request.transaction_id,
+        )
+        response.attributes["XOR-MAPPED-ADDRESS"] = ("203.0.113.5", addr[1])
+        self.transport.sendto(bytes(response), addr)  # type: ignore[attr-defined]
+
+
+async def test_stun_server_gives_reflexive_candidates_with_the_port_range() -> None:
+    loop = asyncio.get_running_loop()
+    transport, server = await loop.create_datagram_endpoint(
+        FakeStunServer, local_addr=("192.0.2.2", 0)
+    )
+    port = transport.get_extra_info("sockname")[1]
+    config = MediaConfig(port_range=RANGE, stun_urls=(f"stun:192.0.2.2:{port}",))
+    harness = Harness(config)
+    try:
+        alice = await harness.client("alice")
+        await alice.publish(EncodedVideoTrack(), CAMERA)
+        await settle(lambda: alice.answers >= 1)
+        candidates = answer_candidates(alice.events)
+        srflx = [c for c in candidates if c[7] == "srflx"]
+        assert srflx and all(c[4] == "203.0.113.5" for c in srflx)
+        assert all(RANGE[0] <= int(c[5]) <= RANGE[1] for c in candidates)
+        assert server.requests >= 1
+    finally:
+        await harness.close()
+        transport.close()
