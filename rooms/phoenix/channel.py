@@ -126,3 +126,11 @@ class Channel:
         """End a joined channel from the server side."""
         if self.state is not JoinState.ENDED:
             await self.host.stop_channel(self, kind)
+
+
+def match_topic(patterns: dict[str, type[Channel]], topic: str) -> type[Channel] | None:
+    """The Channel class for ``topic``: an exact pattern, or a ``prefix*`` wildcard."""
+    for pattern, channel_class in patterns.items():
+        if pattern == topic or (pattern.endswith("*") and topic.startswith(pattern[:-1])):
+            return channel_class
+    return None

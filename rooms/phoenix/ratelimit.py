@@ -27,3 +27,29 @@ class TokenBucket:
             self._tokens -= 1.0
             return True
         return False
+
+
+class FloodGuard:
+    """A socket's flood limit: a token bucket, and a count of refusals in a row.
+
+    A client over the limit is first told "rate limited"; one that keeps sending
+    after ``max_strikes`` refusals in a row is closed.
+    """
+
+    def __init__(self, burst: float, rate: float, max_strikes: int) -> None:
+        self._bucket = TokenBucket(burst, rate)
+        self._max_strikes = max_strikes
+        self.strikes = 0
+
+    def admit(self) -> bool:
+        """Count one frame; False when it is over the limit."""
+        if self._bucket.take():
+            self.strikes = 0
+            return True
+        self.strikes += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        """The client ignored ``max_strikes`` refusals: close the socket."""
+        return self.strikes > self._max_strikes

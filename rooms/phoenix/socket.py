@@ -9,11 +9,8 @@ unexpected exceptions are logged; nothing raises out of the consumer.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
-import time
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
@@ -27,10 +24,12 @@ from rooms.phoenix.channel import (
     JoinState,
     StopKind,
     TerminateReason,
+    match_topic,
 )
 from rooms.phoenix.errors import CloseCode, ErrorCode, FrameError, JoinError, PhoenixError
 from rooms.phoenix.frames import Event, Frame, Payload
-from rooms.phoenix.ratelimit import TokenBucket
+from rooms.phoenix.idle import IdleTimer
+from rooms.phoenix.ratelimit import FloodGuard
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +53,8 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self._channels: dict[str, Channel] = {}
         self._join_push_refs: dict[Channel, str] = {}
-        self._bucket = TokenBucket(self.flood_burst, self.flood_rate)
-        self._strikes = 0
-        self._last_seen = time.monotonic()
-        self._watchdog: asyncio.Task[None] | None = None
+        self._flood = FloodGuard(self.flood_burst, self.flood_rate, self.flood_strikes)
+        self._idle: IdleTimer | None = None
         self._closing = False
 
     # --- hooks for subclasses ---------------------------------------------------
@@ -82,15 +79,15 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         # The 1.8 client offers the "phoenix" subprotocol when it sends an auth token.
         subprotocol = "phoenix" if "phoenix" in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
-        self._last_seen = time.monotonic()
-        self._watchdog = asyncio.create_task(self._watch_idle())
+        self._idle = IdleTimer(self.idle_timeout_seconds(), self._on_idle)
+        self._idle.start()
         logger.debug("socket %s: connected", self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         logger.debug("socket %s: disconnected with %s", self.channel_name, code)
         self._closing = True
         await self._end_all()
-        await self._stop_watchdog()
+        await self._stop_idle_timer()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route layer messages to channels; everything else to the consumer's handlers."""
@@ -108,12 +105,13 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 # The connection is gone whatever failed: release everything and stop.
                 self._closing = True
                 await self._end_all()
-                await self._stop_watchdog()
+                await self._stop_idle_timer()
                 raise StopConsumer() from None
             await self._close(CloseCode.INTERNAL_ERROR)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        self._last_seen = time.monotonic()
+        if self._idle is not None:
+            self._idle.touch()
         if self._closing:
             return
         if text_data is None:
@@ -126,7 +124,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             self._bad_input(f"frame over {self.max_frame_bytes} bytes")
             await self._close(CloseCode.MESSAGE_TOO_BIG)
             return
-        admitted = self._admit()
+        admitted = self._flood.admit()
         try:
             frame = frames.parse(text_data)
         except FrameError as error:
@@ -152,10 +150,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             if frame.event == Event.HEARTBEAT:
                 await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok"))
             else:
-                self._refuse(
+                await self._refuse(
                     frame, ErrorCode.UNKNOWN_EVENT, f"event {frame.event} on topic phoenix"
                 )
-                await self._send_refusal(frame, ErrorCode.UNKNOWN_EVENT)
             return
         if frame.event == Event.JOIN:
             await self._join(frame)
@@ -168,18 +165,15 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 await self._end(channel, TerminateReason.LEAVE, StopKind.CLOSE)
             return
         if channel is None:
-            self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "topic not joined")
-            await self._send_refusal(frame, ErrorCode.UNMATCHED_TOPIC)
+            await self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "topic not joined")
             return
         if channel.state is JoinState.JOINING:
-            self._refuse(frame, ErrorCode.JOIN_PENDING, "frame before the join was answered")
-            await self._send_refusal(frame, ErrorCode.JOIN_PENDING)
+            await self._refuse(frame, ErrorCode.JOIN_PENDING, "frame before the join was answered")
             return
         try:
             response = await channel.handle_in(frame.event, frame.payload)
         except PhoenixError as error:
-            self._refuse(frame, error.code, error.detail)
-            await self._send_refusal(frame, error.code)
+            await self._refuse(frame, error.code, error.detail)
             return
         except Exception:
             logger.exception(
@@ -199,14 +193,12 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 frame.topic,
             )
             await self._end(previous, TerminateReason.DUPLICATE_JOIN, StopKind.CLOSE)
-        channel_class = self._channel_class(frame.topic)
+        channel_class = match_topic(self.channels, frame.topic)
         if channel_class is None:
-            self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "no channel for this topic")
-            await self._send_refusal(frame, ErrorCode.UNMATCHED_TOPIC)
+            await self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "no channel for this topic")
             return
         if len(self._channels) >= self.max_channels:
-            self._refuse(frame, ErrorCode.TOO_MANY_CHANNELS, f"{len(self._channels)} joined")
-            await self._send_refusal(frame, ErrorCode.TOO_MANY_CHANNELS)
+            await self._refuse(frame, ErrorCode.TOO_MANY_CHANNELS, f"{len(self._channels)} joined")
             return
         assert frame.ref is not None  # parse() guarantees it
         channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
@@ -226,12 +218,6 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             return
         if result is not JOIN_PENDING:
             await self.finish_join(channel, result, "")
-
-    def _channel_class(self, topic: str) -> type[Channel] | None:
-        for pattern, channel_class in self.channels.items():
-            if (pattern.endswith("*") and topic.startswith(pattern[:-1])) or pattern == topic:
-                return channel_class
-        return None
 
     # --- ChannelHost -----------------------------------------------------------
 
@@ -309,9 +295,6 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         if not self._closing:
             await self.send(text_data=frame.encode())
 
-    async def _send_refusal(self, frame: Frame, code: str) -> None:
-        await self._send(frames.error_reply(frame.join_ref, frame.ref, frame.topic, code))
-
     async def _close(self, code: CloseCode) -> None:
         """Close from the server side: channels end without frames, then the websocket."""
         if self._closing:
@@ -319,44 +302,22 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         self._closing = True
         logger.info("socket %s: closing with %s (%s)", self.channel_name, int(code), code.name)
         await self._end_all()
-        if self._watchdog is not asyncio.current_task():
-            await self._stop_watchdog()
+        await self._stop_idle_timer()
         await self.close(code=int(code))
 
-    async def _stop_watchdog(self) -> None:
-        task, self._watchdog = self._watchdog, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def _stop_idle_timer(self) -> None:
+        if self._idle is not None:
+            await self._idle.stop()
 
-    async def _watch_idle(self) -> None:
-        timeout = self.idle_timeout_seconds()
-        try:
-            while not self._closing:
-                remaining = self._last_seen + timeout - time.monotonic()
-                if remaining <= 0:
-                    logger.info("socket %s: idle for %.0f s", self.channel_name, timeout)
-                    await self._close(CloseCode.IDLE_TIMEOUT)
-                    return
-                await asyncio.sleep(remaining)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("socket %s: idle watchdog failed", self.channel_name)
+    async def _on_idle(self) -> None:
+        logger.info("socket %s: idle for %.0f s", self.channel_name, self.idle_timeout_seconds())
+        await self._close(CloseCode.IDLE_TIMEOUT)
 
     # --- flood limit and logging -----------------------------------------------
 
-    def _admit(self) -> bool:
-        if self._bucket.take():
-            self._strikes = 0
-            return True
-        self._strikes += 1
-        return False
-
     async def _over_limit(self, join_ref: str | None, ref: str | None, topic: str) -> None:
-        self._bad_input(f"rate limited, {self._strikes} in a row")
-        if self._strikes > self.flood_strikes:
+        self._bad_input(f"rate limited, {self._flood.strikes} in a row")
+        if self._flood.exhausted:
             await self._close(CloseCode.POLICY_VIOLATION)
         else:
             await self._send(frames.error_reply(join_ref, ref, topic, ErrorCode.RATE_LIMITED))
@@ -364,7 +325,8 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     def _bad_input(self, detail: str) -> None:
         logger.warning("socket %s: bad input: %s", self.channel_name, detail)
 
-    def _refuse(self, frame: Frame, code: str, detail: str) -> None:
+    async def _refuse(self, frame: Frame, code: str, detail: str) -> None:
+        """Answer a frame with an error reply, logged once."""
         logger.warning(
             "socket %s topic %s: %s %s refused with %r: %s",
             self.channel_name,
@@ -374,3 +336,4 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             code,
             detail,
         )
+        await self._send(frames.error_reply(frame.join_ref, frame.ref, frame.topic, code))
