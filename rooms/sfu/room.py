@@ -163,27 +163,28 @@ class Room:
         peer_id = member.info.peer_id
         member.metadata = {"displayName": member.info.display_name, **event.metadata}
         member.media = self._factory(self.name, peer_id, lambda: self._on_media_failed(peer_id))
+        # Visible and subscribed in one step, before any await: a track published while the
+        # events below are sent reaches this peer through _publish, exactly once.
         member.connected = True
-        others = [m for m in self._members.values() if m.connected and m is not member]
         views = [
             ev.EndpointView(
                 id=m.info.peer_id,
                 metadata=m.metadata,
                 tracks={tid: p.metadata for tid, p in m.published.items()},
             )
-            for m in others
+            for m in self._visible_others(member)
         ]
+        for other in self._visible_others(member):
+            for published in other.published.values():
+                member.media.subscribe(published.source)
         await self._send(member, ev.connected(peer_id, views))
         # Client 0.5.3 drops the tracks listed in `connected` (reference 2.7 a): repeat them.
-        for other in others:
-            if other.published:
-                tracks = {tid: p.metadata for tid, p in other.published.items()}
-                await self._send(member, ev.tracks_added(other.info.peer_id, tracks))
-                for published in other.published.values():
-                    member.media.subscribe(published.source)
+        for view in views:
+            if view.tracks:
+                await self._send(member, ev.tracks_added(view.id, view.tracks))
         await self._broadcast(member, ev.endpoint_added(peer_id, member.metadata))
         logger.info("room %s: peer %s connected", self.name, peer_id)
-        if any(other.published for other in others):
+        if any(view.tracks for view in views):
             await self._renegotiate(member)
 
     async def _update_track(self, member: _Member, event: ev.UpdateTrackMetadata) -> None:

@@ -335,3 +335,26 @@ async def test_an_outbox_failure_for_one_peer_does_not_stop_the_others(setup: An
     await room.remove_peer("a", RemovalReason.LEFT)
     assert outbox.types_for("c")[-1] == "endpointRemoved"
     assert outbox.left == [("a", RemovalReason.LEFT)]
+
+
+async def test_a_track_published_while_a_peer_connects_reaches_it_once(setup: Any) -> None:
+    room, outbox, factory = setup
+    record = outbox.media_event
+
+    async def slow(info: PeerInfo, data: str) -> None:
+        # A layer send yields to other handlers; the `connected` one for long.
+        await asyncio.sleep(0.1 if '"connected"' in data else 0.001)
+        await record(info, data)
+
+    outbox.media_event = slow
+    await room.add_peer(peer("a"), max_participants=4)
+    await room.handle_media_event("a", connect("a"))
+    await room.handle_media_event("a", RENEGOTIATE)
+    await room.add_peer(peer("b"), max_participants=4)
+    await asyncio.gather(
+        room.handle_media_event("b", connect("b")),
+        room.handle_media_event("a", offer({"0": "a:video1"})),
+    )
+    assert factory.made["b"].subscribed == ["a:video1"]
+    announced = [tid for e in outbox.for_peer("b", "tracksAdded") for tid in e["data"]["tracks"]]
+    assert announced == ["a:video1"]
