@@ -230,24 +230,22 @@ class Room:
             )
             tracks[source.track_id] = member.published[source.track_id].metadata
         logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
-        for other in self._visible_others(member):
-            await self._send(other, ev.tracks_added(member.info.peer_id, tracks))
+        # State first, for everyone, before any await; then the events.
+        others = self._visible_others(member)
+        for other in others:
             if other.media is not None:
                 for source in sources:
                     other.media.subscribe(source)
-            await self._renegotiate(other)
+        await self._tell(others, ev.tracks_added(member.info.peer_id, tracks))
 
     async def _unpublish(self, member: _Member, track_ids: list[str]) -> None:
         gone = [tid for tid in track_ids if member.published.pop(tid, None) is not None]
         if not gone:
             return
         logger.info("room %s: peer %s unpublishes %s", self.name, member.info.peer_id, gone)
-        for other in self._visible_others(member):
-            await self._send(other, ev.tracks_removed(member.info.peer_id, gone))
-            if other.media is not None:
-                for track_id in gone:
-                    other.media.unsubscribe(track_id)
-            await self._renegotiate(other)
+        others = self._visible_others(member)
+        self._unsubscribe(others, gone)
+        await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
 
     async def _hide(self, member: _Member) -> None:
         """Make a connected peer invisible: tracksRemoved, then endpointRemoved (ref 2.4)."""
@@ -259,14 +257,28 @@ class Room:
         member.published.clear()
         if self._closing:
             return
-        for other in self._visible_others(member):
+        others = self._visible_others(member)
+        self._unsubscribe(others, gone)
+        for other in others:
+            if not other.connected:
+                continue  # hidden meanwhile
             if gone:
                 await self._send(other, ev.tracks_removed(peer_id, gone))
-                if other.media is not None:
-                    for track_id in gone:
-                        other.media.unsubscribe(track_id)
             await self._send(other, ev.endpoint_removed(peer_id))
             if gone:
+                await self._renegotiate(other)
+
+    def _unsubscribe(self, others: list[_Member], track_ids: list[str]) -> None:
+        for other in others:
+            if other.media is not None:
+                for track_id in track_ids:
+                    other.media.unsubscribe(track_id)
+
+    async def _tell(self, others: list[_Member], data: str) -> None:
+        """Send a tracksAdded/tracksRemoved to each still-visible peer, each followed by offerData."""
+        for other in others:
+            if other.connected:
+                await self._send(other, data)
                 await self._renegotiate(other)
 
     async def _renegotiate(self, member: _Member, *, requested: bool = False) -> None:
