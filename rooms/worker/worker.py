@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,11 @@ from rooms.worker.outbox import LayerOutbox
 logger = logging.getLogger(__name__)
 
 RoomFactory = Callable[[str, RoomOutbox], RoomLike]
+_RECEIVE_BACKOFF_MIN = 0.1
+_RECEIVE_BACKOFF_MAX = 2.0
+# No lease renewal within this long after a receive error: longer than the
+# largest backoff, so a worker that cannot receive keeps failing the check.
+_RECEIVE_ERROR_WINDOW = 2 * _RECEIVE_BACKOFF_MAX
 _ROOM_TYPES = frozenset({"room.join", "room.leave", "room.media_event", "room.kick", "room.close"})
 
 
@@ -53,6 +59,7 @@ class RoomWorker:
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._last_receive_error = -_RECEIVE_ERROR_WINDOW
         self.ref: WorkerRef | None = None
 
     @property
@@ -98,6 +105,11 @@ class RoomWorker:
         assert self.ref is not None
         while True:
             await asyncio.sleep(self._lease_seconds / 3)
+            if time.monotonic() - self._last_receive_error < _RECEIVE_ERROR_WINDOW:
+                logger.warning(
+                    "room worker %s: not receiving, lease left to lapse", self.ref.worker_id
+                )
+                continue
             try:
                 await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
             except Exception:
@@ -136,8 +148,19 @@ class RoomWorker:
 
     async def _receive_loop(self) -> None:
         assert self.ref is not None
+        backoff = _RECEIVE_BACKOFF_MIN
         while True:
-            message = await self._layer.receive(self.ref.channel)
+            try:
+                message = await self._layer.receive(self.ref.channel)
+            except Exception:
+                # Redis went away or timed out; keep trying. While this lasts the
+                # heartbeat stops renewing the lease, so other workers take over.
+                self._last_receive_error = time.monotonic()
+                logger.exception("room worker %s: receive failed", self.ref.worker_id)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _RECEIVE_BACKOFF_MAX)
+                continue
+            backoff = _RECEIVE_BACKOFF_MIN
             try:
                 await self._dispatch(message)
             except Exception:

@@ -194,3 +194,32 @@ async def test_peers_of_a_web_process_without_lease_are_reaped(harness: Harness)
     )
     participation = await Participation.objects.aget(peer_id="pb")
     assert participation.leave_reason == "disconnected"
+
+
+class FlakyLayer(InMemoryChannelLayer):
+    """Receive fails while ``failing`` is set, as channels-redis does when Redis drops."""
+
+    failing = False
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        if self.failing and channel.startswith("roomworker."):
+            await asyncio.sleep(0.05)
+            raise ConnectionError("redis went away")
+        return await super().receive(channel)
+
+
+async def test_receive_errors_are_retried_and_let_the_lease_lapse_meanwhile() -> None:
+    await Room.objects.acreate(name="alpha")
+    h = Harness()
+    h.layer = FlakyLayer(capacity=1000)
+    h.worker = RoomWorker(h.layer, h.registry, h._make_room, lease_seconds=1.5)
+    ref = await h.worker.start()
+    try:
+        h.layer.failing = True
+        await eventually(lambda: ref.worker_id not in h.registry._live(), timeout=10)
+        h.layer.failing = False
+        await eventually(lambda: ref.worker_id in h.registry._live(), timeout=10)
+        channel = await h.peer_channel()
+        assert (await h.join("alpha", "pa", channel))["type"] == "peer.joined"
+    finally:
+        await h.worker.stop()
