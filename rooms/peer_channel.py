@@ -135,8 +135,7 @@ class PeerChannel(Channel):
         try:
             self._metadata = parse_join_params(params)
         except ValueError as error:
-            logger.warning("room %s: join refused, invalid params: %s", self.room, error)
-            raise JoinError(JoinRefusal.INVALID_PARAMS) from None
+            raise JoinError(JoinRefusal.INVALID_PARAMS, detail=str(error)) from None
         try:
             policy = await self.services.authorize(self.room)
         except JoinRefused as refused:
@@ -182,6 +181,12 @@ class PeerChannel(Channel):
         elif kind == "peer.removed":
             self._in_room = False
             reason = RemovalReason(message["reason"])
+            if self._waiting:
+                # Removed before the join was answered (the worker is stopping): refuse it.
+                self._waiting = False
+                await self._cancel_timer()
+                await self.refuse_join(JoinRefusal.UNAVAILABLE)
+                return
             logger.info(
                 "room %s peer %s: removed by the room (%s)", self.room, self.peer_id, reason
             )
@@ -252,18 +257,19 @@ class PeerChannel(Channel):
         if not self._waiting:
             return
         self._waiting = False
-        self._timer = None  # finishing on our own: nobody needs to cancel us
         logger.warning("room %s peer %s: the room worker did not answer", self.room, self.peer_id)
         # The owner may still admit the peer later; make it forget the peer.
         await self._leave_room(RemovalReason.DISCONNECTED)
         await self.refuse_join(JoinRefusal.UNAVAILABLE)
 
     async def _leave_room(self, reason: RemovalReason) -> None:
-        self._in_room = False
         if self.owner is not None:
             await self.channel_layer.send(
                 self.owner.channel, messages.room_leave(self.room, self.peer_id, reason)
             )
+        # Only once sent: if the send is cancelled, terminate sends it again (leaves are
+        # idempotent on the worker).
+        self._in_room = False
 
     async def _cancel_timer(self) -> None:
         task, self._timer = self._timer, None

@@ -90,9 +90,10 @@ class InvalidPayload(PhoenixError):
 class JoinError(Exception):
     """Raised by ``Channel.join`` to refuse a join; ``reason`` is sent to the client."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: str, *, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.detail = detail  # logged, never sent
 
 
 class CloseSocket(Exception):

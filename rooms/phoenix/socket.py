@@ -207,6 +207,11 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         try:
             result = await channel.join(frame.payload)
         except JoinError as error:
+            # A detail means bad input (a warning); a plain reason is a normal refusal.
+            level = logging.WARNING if error.detail else logging.INFO
+            logger.log(
+                level, "socket %s topic %s: join refused: %s", self.channel_name, frame.topic, error
+            )
             await self.finish_join(channel, None, error.reason)
             return
         except Exception:
@@ -234,9 +239,6 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         if response is None:
             self._forget(channel)
             channel.state = JoinState.ENDED
-            logger.info(
-                "socket %s topic %s: join refused: %s", self.channel_name, channel.topic, reason
-            )
             await self._send(frames.error_reply(channel.join_ref, ref, channel.topic, reason))
         else:
             channel.state = JoinState.JOINED

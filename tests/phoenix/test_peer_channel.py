@@ -258,3 +258,14 @@ async def test_terminate_during_a_pending_join_leaves_and_cancels_the_timer() ->
     assert channel._timer is None
     await channel.handle_info(messages.peer_joined("alpha", channel.peer_id))
     assert host.join_replies == []
+
+
+async def test_removal_before_the_join_is_answered_refuses_the_join_as_unavailable() -> None:
+    channel, host, _ = make_channel()
+    await channel.join({"displayName": "Ann"})
+    await channel.handle_info(
+        messages.peer_removed("alpha", channel.peer_id, RemovalReason.WORKER_SHUTDOWN)
+    )
+    assert host.join_replies == [(None, "room unavailable")]
+    assert host.stops == []
+    assert channel._timer is None
