@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 # Messages already queued when the worker stops are still handled, within this bound.
 _DRAIN_SECONDS = 5.0
 _STOP: dict[str, Any] = {"type": "host.stop"}
+# Makes the loop run its idle check, after the Room removed a peer on its own.
+_CHECK: dict[str, Any] = {"type": "host.check"}
 
 
 class RoomHost:
@@ -48,6 +50,10 @@ class RoomHost:
 
     def enqueue(self, message: dict[str, Any]) -> None:
         self._queue.put_nowait(message)
+
+    def wake(self) -> None:
+        """Have the loop check for an empty room (a removal it did not itself handle)."""
+        self._queue.put_nowait(_CHECK)
 
     async def stop(self, reason: RemovalReason) -> None:
         """Finish queued messages, end the message loop, close the room (every peer told once)."""

@@ -199,6 +199,10 @@ class RoomWorker:
 
         async def on_peer_left(peer: PeerInfo, reason: RemovalReason) -> None:
             await self._publish(room)
+            host = self._hosts.get(room)
+            if host is not None and not host.room.peers:
+                # The Room may have removed the peer from its own task (media failure).
+                host.wake()
 
         outbox = LayerOutbox(room, self._layer, on_peer_left)
         host = RoomHost(

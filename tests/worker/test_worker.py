@@ -223,3 +223,15 @@ async def test_receive_errors_are_retried_and_let_the_lease_lapse_meanwhile() ->
         assert (await h.join("alpha", "pa", channel))["type"] == "peer.joined"
     finally:
         await h.worker.stop()
+
+
+async def test_room_emptied_by_the_room_itself_is_torn_down(harness: Harness) -> None:
+    a = await harness.peer_channel()
+    await harness.join("alpha", "pa", a)
+    # As the SFU does from its own task when a peer's connection fails.
+    await harness.rooms["alpha"].remove_peer("pa", RemovalReason.MEDIA_FAILED)
+    assert await harness.receive(a) == messages.peer_removed(
+        "alpha", "pa", RemovalReason.MEDIA_FAILED
+    )
+    await eventually(lambda: "alpha" not in harness.worker.rooms)
+    assert await harness.registry.owner("alpha") is None
