@@ -93,7 +93,7 @@ def running_stack(
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "ICE_HOST_ADDRESSES": "127.0.0.1",
         "VIDEOROOM_DEFAULT_MAX_PARTICIPANTS": "64",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("VIDEOROOM_BENCH_LOG_LEVEL", "WARNING"),
         "PYTHONUNBUFFERED": "1",
         **(extra_env or {}),
     }

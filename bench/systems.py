@@ -34,6 +34,8 @@ SYSTEMS = ("videoroom", "transcode", "janus")
 FIX_BUNDLE = os.environ.get("VIDEOROOM_BENCH_FIX_BUNDLE", "1") != "0"
 # VIDEOROOM_BENCH_VERBOSE=1 shows each load run's own summary.
 VERBOSE = os.environ.get("VIDEOROOM_BENCH_VERBOSE", "0") != "0"
+# VIDEOROOM_BENCH_LOG=<file> keeps the servers' output of the last point there.
+LOG = os.environ.get("VIDEOROOM_BENCH_LOG")
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ def running(system: str, *, janus_event_loops: int = 0) -> Iterator[Target]:
     if system == "janus":
         from bench.janus import running_janus
 
-        with running_janus(event_loops=janus_event_loops) as janus:
+        with running_janus(
+            event_loops=janus_event_loops, log_path=Path(LOG) if LOG else None
+        ) as janus:
             yield Target(janus.url, janus.pid, "janus", janus.address, janus.netns)
         return
     flags = ["--fix-bundle"] if FIX_BUNDLE else []
@@ -62,7 +66,7 @@ def running(system: str, *, janus_event_loops: int = 0) -> Iterator[Target]:
     elif system != "videoroom":
         raise ValueError(f"unknown system {system!r}; one of {', '.join(SYSTEMS)}")
     command = [PYTHON, "-m", "bench.worker_launcher", *flags]
-    with running_stack(worker_command=command) as stack:
+    with running_stack(worker_command=command, log_path=Path(LOG) if LOG else None) as stack:
         yield Target(stack.url, stack.worker_pid, "membrane", "127.0.0.1")
 
 
