@@ -37,38 +37,37 @@ class ErrorCode(StrEnum):
 
 
 class PhoenixError(Exception):
-    """Base class: something a client sent that gets an error reply with ``code``."""
+    """Something a client sent that gets an error reply with ``code``.
+
+    ``join_ref``, ``ref`` and ``topic`` name the frame to answer when the raiser knows
+    them better than the socket (a frame that failed to parse); otherwise the socket
+    answers the frame it was handling.
+    """
 
     code: str = ErrorCode.INVALID_FRAME
 
-    def __init__(self, detail: str = "", *, code: str | None = None) -> None:
-        super().__init__(detail or str(code or self.code))
-        if code is not None:
-            self.code = code
-        self.detail = detail
-
-
-class FrameError(PhoenixError):
-    """A text frame that is not a valid V2 frame.
-
-    ``ref`` and ``topic`` are set when they could be read anyway, so that the
-    socket can still answer with an error reply instead of closing.
-    """
-
-    code = ErrorCode.INVALID_FRAME
-
     def __init__(
         self,
-        detail: str,
+        detail: str = "",
         *,
+        code: str | None = None,
         join_ref: str | None = None,
         ref: str | None = None,
         topic: str | None = None,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(detail or str(code or self.code))
+        if code is not None:
+            self.code = code
+        self.detail = detail
         self.join_ref = join_ref
         self.ref = ref
         self.topic = topic
+
+
+class FrameError(PhoenixError):
+    """A text frame that is not a valid V2 frame; ``ref`` and ``topic`` when readable."""
+
+    code = ErrorCode.INVALID_FRAME
 
     @property
     def answerable(self) -> bool:

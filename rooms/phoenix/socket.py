@@ -26,7 +26,15 @@ from rooms.phoenix.channel import (
     TerminateReason,
     match_topic,
 )
-from rooms.phoenix.errors import CloseCode, ErrorCode, FrameError, JoinError, PhoenixError
+from rooms.phoenix.errors import (
+    CloseCode,
+    CloseSocket,
+    ErrorCode,
+    FrameError,
+    JoinError,
+    PhoenixError,
+    UnknownEvent,
+)
 from rooms.phoenix.frames import Event, Frame, Payload
 from rooms.phoenix.idle import IdleTimer
 from rooms.phoenix.ratelimit import FloodGuard
@@ -103,56 +111,82 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             logger.exception("socket %s: failed on %s", self.channel_name, message.get("type"))
             if message.get("type") == "websocket.disconnect":
                 # The connection is gone whatever failed: release everything and stop.
-                self._closing = True
-                await self._end_all()
-                await self._stop_idle_timer()
+                await self.disconnect(message.get("code", CloseCode.INTERNAL_ERROR))
                 raise StopConsumer() from None
             await self._close(CloseCode.INTERNAL_ERROR)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        """The boundary for client input: every bad frame is answered here, and logged once."""
         if self._idle is not None:
             self._idle.touch()
         if self._closing:
             return
+        frame: Frame | None = None
+        try:
+            frame = self._decode(text_data)
+            await self._handle_frame(frame)
+        except CloseSocket as error:
+            logger.warning("socket %s: bad input, closing: %s", self.channel_name, error)
+            await self._close(error.code)
+        except PhoenixError as error:
+            join_ref, ref, topic = (
+                (frame.join_ref, frame.ref, frame.topic)
+                if frame is not None
+                else (error.join_ref, error.ref, error.topic)
+            )
+            logger.warning(
+                "socket %s topic %s: frame %s %s answered %r: %s",
+                self.channel_name,
+                topic,
+                ref,
+                frame.event if frame is not None else "?",
+                error.code,
+                error.detail,
+            )
+            if topic is not None:
+                await self._send(frames.error_reply(join_ref, ref, topic, error.code))
+
+    def _decode(self, text_data: str | None) -> Frame:
+        """The frame in a websocket message; raises CloseSocket or PhoenixError."""
         if text_data is None:
-            self._bad_input("binary frame")
-            await self._close(CloseCode.UNSUPPORTED_DATA)
-            return
+            raise CloseSocket(CloseCode.UNSUPPORTED_DATA, "binary frame")
         if len(text_data) > self.max_frame_bytes or (
             len(text_data.encode()) > self.max_frame_bytes
         ):
-            self._bad_input(f"frame over {self.max_frame_bytes} bytes")
-            await self._close(CloseCode.MESSAGE_TOO_BIG)
-            return
+            raise CloseSocket(CloseCode.MESSAGE_TOO_BIG, f"over {self.max_frame_bytes} bytes")
         admitted = self._flood.admit()
+        if self._flood.exhausted:
+            raise CloseSocket(CloseCode.POLICY_VIOLATION, "kept sending while rate limited")
         try:
             frame = frames.parse(text_data)
         except FrameError as error:
-            self._bad_input(error.detail)
-            if error.ref is None or error.topic is None:
-                await self._close(CloseCode.INVALID_FRAME)
-            elif admitted:
-                await self._send(
-                    frames.error_reply(error.join_ref, error.ref, error.topic, error.code)
-                )
-            else:
-                await self._over_limit(error.join_ref, error.ref, error.topic)
-            return
+            if not error.answerable:
+                raise CloseSocket(CloseCode.INVALID_FRAME, error.detail) from None
+            if not admitted:
+                raise self._rate_limited(error.join_ref, error.ref, error.topic) from None
+            raise
         if not admitted:
-            await self._over_limit(frame.join_ref, frame.ref, frame.topic)
-            return
-        await self._handle_frame(frame)
+            raise self._rate_limited(frame.join_ref, frame.ref, frame.topic)
+        return frame
+
+    def _rate_limited(
+        self, join_ref: str | None, ref: str | None, topic: str | None
+    ) -> PhoenixError:
+        return PhoenixError(
+            f"{self._flood.strikes} in a row",
+            code=ErrorCode.RATE_LIMITED,
+            join_ref=join_ref,
+            ref=ref,
+            topic=topic,
+        )
 
     # --- frames ----------------------------------------------------------------
 
     async def _handle_frame(self, frame: Frame) -> None:
         if frame.topic == frames.PHOENIX_TOPIC:
-            if frame.event == Event.HEARTBEAT:
-                await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok"))
-            else:
-                await self._refuse(
-                    frame, ErrorCode.UNKNOWN_EVENT, f"event {frame.event} on topic phoenix"
-                )
+            if frame.event != Event.HEARTBEAT:
+                raise UnknownEvent("only heartbeat on topic phoenix")
+            await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok"))
             return
         if frame.event == Event.JOIN:
             await self._join(frame)
@@ -165,16 +199,13 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 await self._end(channel, TerminateReason.LEAVE, StopKind.CLOSE)
             return
         if channel is None:
-            await self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "topic not joined")
-            return
+            raise PhoenixError("topic not joined", code=ErrorCode.UNMATCHED_TOPIC)
         if channel.state is JoinState.JOINING:
-            await self._refuse(frame, ErrorCode.JOIN_PENDING, "frame before the join was answered")
-            return
+            raise PhoenixError("join not answered yet", code=ErrorCode.JOIN_PENDING)
         try:
             response = await channel.handle_in(frame.event, frame.payload)
-        except PhoenixError as error:
-            await self._refuse(frame, error.code, error.detail)
-            return
+        except PhoenixError:
+            raise
         except Exception:
             logger.exception(
                 "socket %s topic %s: %s crashed", self.channel_name, frame.topic, frame.event
@@ -195,11 +226,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             await self._end(previous, TerminateReason.DUPLICATE_JOIN, StopKind.CLOSE)
         channel_class = match_topic(self.channels, frame.topic)
         if channel_class is None:
-            await self._refuse(frame, ErrorCode.UNMATCHED_TOPIC, "no channel for this topic")
-            return
+            raise PhoenixError("no channel for this topic", code=ErrorCode.UNMATCHED_TOPIC)
         if len(self._channels) >= self.max_channels:
-            await self._refuse(frame, ErrorCode.TOO_MANY_CHANNELS, f"{len(self._channels)} joined")
-            return
+            raise PhoenixError(f"{len(self._channels)} joined", code=ErrorCode.TOO_MANY_CHANNELS)
         assert frame.ref is not None  # parse() guarantees it
         channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
         self._channels[frame.topic] = channel
@@ -314,28 +343,3 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     async def _on_idle(self) -> None:
         logger.info("socket %s: idle for %.0f s", self.channel_name, self.idle_timeout_seconds())
         await self._close(CloseCode.IDLE_TIMEOUT)
-
-    # --- flood limit and logging -----------------------------------------------
-
-    async def _over_limit(self, join_ref: str | None, ref: str | None, topic: str) -> None:
-        self._bad_input(f"rate limited, {self._flood.strikes} in a row")
-        if self._flood.exhausted:
-            await self._close(CloseCode.POLICY_VIOLATION)
-        else:
-            await self._send(frames.error_reply(join_ref, ref, topic, ErrorCode.RATE_LIMITED))
-
-    def _bad_input(self, detail: str) -> None:
-        logger.warning("socket %s: bad input: %s", self.channel_name, detail)
-
-    async def _refuse(self, frame: Frame, code: str, detail: str) -> None:
-        """Answer a frame with an error reply, logged once."""
-        logger.warning(
-            "socket %s topic %s: %s %s refused with %r: %s",
-            self.channel_name,
-            frame.topic,
-            frame.event,
-            frame.ref,
-            code,
-            detail,
-        )
-        await self._send(frames.error_reply(frame.join_ref, frame.ref, frame.topic, code))
