@@ -2,7 +2,8 @@
 
 Reads the JSON written by ``python -m bench.cpu_per_packet`` (default
 docs/bench/cpu_per_packet.json) and draws one line per system: this project, Janus
-VideoRoom and the transcoding baseline.
+VideoRoom and the transcoding baseline. Points where the room fell apart (a bot removed,
+or under 90% of packets delivered) are left out: their CPU figures mean nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from bench.cli import RESULTS
 
@@ -20,6 +22,11 @@ LABELS = {
     "transcode": "aiortc MediaRelay (decode + re-encode)",
 }
 TARGET_US = 20.0  # the project's target, worker CPU per forwarded packet
+
+
+def usable(point: dict[str, Any]) -> bool:
+    """A point where the room actually ran: no bot removed, >= 90% of packets delivered."""
+    return not point["bots_failed"] and (point["packets_delivered"] or 0.0) >= 0.9
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     points = document["points"]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for system in LABELS:
-        rows = sorted((p for p in points if p["system"] == system), key=lambda p: p["participants"])
+        rows = sorted(
+            (p for p in points if p["system"] == system and usable(p)),
+            key=lambda p: p["participants"],
+        )
         if not rows:
             continue
         sizes = [r["participants"] for r in rows]
