@@ -76,6 +76,7 @@ class Participant:
     name: str
     context: BrowserContext
     page: Page
+    sent_frames: list[str]
 
     def status(self) -> str:
         return str(self.page.evaluate("() => document.body.dataset.roomStatus ?? ''"))
@@ -121,6 +122,10 @@ class Participant:
             timeout=timeout_ms,
         )
 
+    def joins_sent(self) -> int:
+        """phx_join frames this page's websockets sent (the first join and every rejoin)."""
+        return sum(1 for frame in self.sent_frames if '"phx_join"' in frame)
+
     def close(self) -> None:
         self.context.close()
 
@@ -143,7 +148,9 @@ def join_room(
     """Opens /room/<room> directly, types the display name and joins."""
     context = new_context(browser, base_url, init_script)
     page = context.new_page()
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
     page.goto(f"/room/{room}")
     page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Join room").click()
-    return Participant(name, context, page)
+    return Participant(name, context, page, sent)

@@ -1,0 +1,179 @@
+"""Errors a person understands, and recovery without reloading the page."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.room_page import Participant, join_room
+from tests.support.cluster import Cluster, WebProcess, kill_hard
+
+# getUserMedia failing the way a browser fails it, before any page script runs.
+DENY_ALL = """
+navigator.mediaDevices.getUserMedia = async () => {
+  throw new DOMException('Permission denied', 'NotAllowedError');
+};
+"""
+NO_CAMERA = """
+const realGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  if (constraints && constraints.video) throw new DOMException('Requested device not found', 'NotFoundError');
+  return realGetUserMedia(constraints);
+};
+"""
+
+
+def create_room(
+    cluster: Cluster, name: str, *, max_participants: int = 12, locked: bool = False
+) -> None:
+    cluster.manage(
+        "shell",
+        "-c",
+        "from rooms.models import Room; "
+        f"Room.objects.create(name={name!r}, max_participants={max_participants}, locked={locked})",
+    )
+
+
+def assert_no_more_joins(person: Participant, seconds: float = 4.0) -> None:
+    """The phoenix client's endless rejoin (1 s, 2 s, 5 s...) has been stopped."""
+    joins = person.joins_sent()
+    time.sleep(seconds)
+    assert person.joins_sent() == joins
+
+
+def test_a_full_room_says_so_and_stops_rejoining(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+) -> None:
+    create_room(cluster, room_name, max_participants=1)
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants[0].wait_for_status("connected")
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    bob = participants[1]
+    expect(bob.page.get_by_role("alert")).to_contain_text("This room is full", timeout=30_000)
+    assert bob.status() == "failed"
+    assert_no_more_joins(bob)
+    assert bob.joins_sent() == 1
+
+
+def test_a_locked_room_says_so_and_stops_rejoining(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+) -> None:
+    create_room(cluster, room_name, locked=True)
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    ann = participants[0]
+    expect(ann.page.get_by_role("alert")).to_contain_text("locked", timeout=30_000)
+    assert_no_more_joins(ann)
+
+
+def test_denied_camera_and_microphone_still_joins_to_watch_and_listen(
+    browser: Browser, base_url: str, room_name: str, participants: list[Participant]
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann", init_script=DENY_ALL))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, bob = participants
+    expect(ann.page.locator("#media-notice")).to_contain_text("denied")
+    expect(ann.page.locator("#media-notice")).to_contain_text("watch and listen")
+    ann.wait_for_videos_from(["Bob"])
+    bob.wait_for_tile("Ann", "t => t.micMuted && t.cameraOff")
+
+
+def test_without_a_camera_joins_with_audio_only(
+    browser: Browser, base_url: str, room_name: str, participants: list[Participant]
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann", init_script=NO_CAMERA))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, bob = participants
+    expect(ann.page.locator("#media-notice")).to_contain_text("Camera: no device was found")
+    expect(ann.page.locator("#media-notice")).to_contain_text("audio only")
+    ann.wait_for_videos_from(["Bob"])
+    bob.wait_for_tile("Ann", "t => !t.micMuted && t.cameraOff")
+
+
+def restart_web_on_its_port(cluster: Cluster, web: WebProcess) -> WebProcess:
+    """A new daphne on the same port, so pages reconnect to the address they know."""
+    popen, log_path = cluster._spawn(
+        f"{web.name}-restarted",
+        [
+            sys.executable,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(web.port),
+            "videoroom_project.asgi:application",
+        ],
+    )
+    restarted = WebProcess(f"{web.name}-restarted", popen, log_path, port=web.port)
+    cluster.webs[cluster.webs.index(web)] = restarted
+    cluster.wait_ready(restarted)
+    return restarted
+
+
+def test_an_unreachable_server_shows_reconnecting_and_recovers(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, bob = participants
+    ann.wait_for_videos_from(["Bob"])
+    bob.wait_for_videos_from(["Ann"])
+    web = cluster.webs[0]
+    kill_hard(web)  # every websocket drops without a close frame, as on a network failure
+    for person in participants:
+        expect(person.page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible(
+            timeout=20_000
+        )
+    time.sleep(2)  # a few failed reconnection attempts while the server is unreachable
+    restart_web_on_its_port(cluster, web)
+    ann.wait_for_videos_from(["Bob"], timeout_ms=60_000)
+    bob.wait_for_videos_from(["Ann"], timeout_ms=60_000)
+    for person in participants:
+        person.wait_for_status("connected")
+        expect(person.page.locator("#participants li")).to_have_count(2, timeout=30_000)
+
+
+@pytest.fixture
+def replace_killed_workers(cluster: Cluster) -> object:
+    yield None
+    while len(cluster.live_workers) < 2:
+        cluster.start_worker()
+
+
+def test_a_dead_room_worker_shows_reconnecting_and_recovers_elsewhere(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+    replace_killed_workers: object,
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, bob = participants
+    ann.wait_for_videos_from(["Bob"])
+    bob.wait_for_videos_from(["Ann"])
+    owner = next(w for w in cluster.live_workers if f"room {room_name} created" in w.log())
+    kill_hard(owner)
+    for person in participants:
+        expect(person.page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible(
+            timeout=30_000
+        )
+    ann.wait_for_videos_from(["Bob"], timeout_ms=60_000)
+    bob.wait_for_videos_from(["Ann"], timeout_ms=60_000)
+    assert ann.status() == bob.status() == "connected"
