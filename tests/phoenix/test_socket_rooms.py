@@ -166,7 +166,14 @@ async def test_a_second_join_of_a_topic_closes_the_first_then_joins_anew(
     second = reply[4]["response"]["peerId"]
     await eventually(lambda: [p.peer_id for p in fake_rooms["alpha"].peers] == [second])
     await left_with(first, "replaced")
+    # Pushes now carry the new join_ref.
+    other = await connected()
+    await joined(other, "room:alpha", "Bob")
+    await other.push("room:alpha", "mediaEvent", {"data": "hi"})
+    push = await client.receive_event("room:alpha", "mediaEvent")
+    assert push[0] == new_ref
     await client.close()
+    await other.close()
 
 
 @pytest.mark.parametrize(
