@@ -14,6 +14,7 @@ import re
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -103,8 +104,11 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             topic = self.topic_for_message(message)
             if topic is not None:
                 await self._deliver_info(topic, message)
-            else:
+            elif hasattr(self, get_handler_name(message)):
                 await super().dispatch(message)
+            else:
+                # A stray layer message is not the client's fault: keep the socket.
+                logger.warning("socket %s: dropped %s", self.channel_name, message.get("type"))
         except StopConsumer:
             raise
         except Exception:

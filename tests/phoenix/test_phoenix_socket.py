@@ -157,3 +157,13 @@ async def test_closing_the_socket_terminates_every_channel() -> None:
         ("echo:a", TerminateReason.CLOSED),
         ("echo:b", TerminateReason.CLOSED),
     ]
+
+
+async def test_a_stray_layer_message_is_dropped_and_the_socket_stays_usable() -> None:
+    async with Client() as client:
+        await client.send(["1", "1", "echo:a", "phx_join", {"whoami": True}])
+        channel_name = (await client.receive())[4]["response"]["channel"]
+        layer = get_channel_layer()
+        await layer.send(channel_name, {"type": "nobody.handles_this"})
+        await client.send(["1", "2", "echo:a", "echo", {"still": "here"}])
+        assert await client.receive() == ["1", "2", "echo:a", "phx_reply", ok({"still": "here"})]
