@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
 from rooms.phoenix import CloseCode
 from tests.phoenix.client import PhoenixTestClient
+from videoroom_project.asgi import application
 
 # The consumer closes old DB connections on every message, as Channels does.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -135,3 +137,16 @@ async def test_heartbeats_keep_a_socket_open_past_the_idle_timeout(settings: Any
         assert (await client.receive())[3] == "phx_reply"
         assert await client.nothing_more(1.0)
     await client.close()
+
+
+async def test_the_phoenix_subprotocol_of_the_1_8_client_is_accepted() -> None:
+    communicator = WebsocketCommunicator(
+        application,
+        "/socket/websocket?vsn=2.0.0",
+        headers=[(b"origin", b"http://localhost")],
+        subprotocols=["phoenix", "base64url.bearer.phx.dG9rZW4"],
+    )
+    connected_ok, subprotocol = await communicator.connect(timeout=20)
+    assert connected_ok
+    assert subprotocol == "phoenix"
+    await communicator.disconnect(timeout=20)
