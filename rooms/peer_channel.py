@@ -130,8 +130,8 @@ class PeerChannel(Channel):
     async def join(self, params: Payload) -> JoinResult:
         try:
             self.room = names.room_name_from_topic(self.topic)
-        except names.InvalidRoomName:
-            raise JoinError(JoinRefusal.INVALID_ROOM) from None
+        except names.InvalidRoomName as error:
+            raise JoinError(JoinRefusal.INVALID_ROOM, detail=str(error)) from None
         try:
             self._metadata = parse_join_params(params)
         except ValueError as error:
