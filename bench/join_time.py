@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         result["join_first_p95_s"] = percentile(first, 95)
         result["join_all_p50_s"] = percentile(every, 50)
         result["join_all_p95_s"] = percentile(every, 95)
+        packets = [p["first_video_packet_s"] for p in probes if p.get("first_video_packet_s")]
+        signalled = [p["signalled_s"] for p in probes if p.get("signalled_s")]
+        result["join_reply_p50_s"] = percentile(signalled, 50)
+        result["first_video_packet_p50_s"] = percentile(packets, 50)
+        result["first_video_packet_p95_s"] = percentile(packets, 95)
         failed = len(probes) - len(every)
         rows.append(result)
         print(
@@ -56,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{fmt(result['join_all_p50_s'], '.3f'):>8} {fmt(result['join_all_p95_s'], '.3f'):>8} "
             f"{failed:>6}  {result['load_after'].split()[0]}",
             flush=True,
+        )
+    for row in rows:
+        print(
+            f"{row['system']}: join reply p50 {fmt(row['join_reply_p50_s'], '.3f')} s, first "
+            f"remote video packet p50 {fmt(row['first_video_packet_p50_s'], '.3f')} s "
+            f"p95 {fmt(row['first_video_packet_p95_s'], '.3f')} s"
         )
     save(out, "join_time", rows)
     return 0

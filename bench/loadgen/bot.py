@@ -66,6 +66,15 @@ class Bot:
         times = [s.first_keyframe_at for s in self.streams.values() if s.first_keyframe_at]
         return min(times) - self.join_started if times else None
 
+    def first_remote_video_packet(self) -> float | None:
+        """Seconds from the join request to the first RTP packet of any remote video track."""
+        times = [
+            s.first_packet_at
+            for s in self.streams.values()
+            if s.kind == "video" and s.first_packet_at is not None
+        ]
+        return min(times) - self.join_started if times else None
+
     def all_remote_keyframes(self, expected: int) -> float | None:
         """Seconds from the join request until ``expected`` remote video tracks showed a keyframe."""
         times = sorted(

@@ -191,6 +191,7 @@ async def probe_joins(config: LoadConfig, media: BotMedia) -> list[dict[str, Any
         except Exception as exc:
             row["error"] = repr(exc)
         finally:
+            row["first_video_packet_s"] = bot.first_remote_video_packet()
             row["first_keyframe_s"] = bot.first_remote_keyframe()
             row["all_keyframes_s"] = bot.all_remote_keyframes(expected_video)
             row["signalled_s"] = bot.joined_at - bot.join_started if bot.joined_at else None

@@ -7,6 +7,7 @@ a measurement window is the difference of two snapshots.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 # A video freeze as in WebRTC's freezeCount: an inter-frame gap longer than
@@ -29,6 +30,7 @@ class StreamStats:
     rtp_lost: int = 0  # gaps in this leg's RTP sequence numbers
     frames_missed: int = 0  # gaps in the publisher's frame numbers (from the stamp)
     freezes: int = 0
+    first_packet_at: float | None = None
     first_keyframe_at: float | None = None
     last_frame_at: float | None = None
     latencies_ms: list[float] = field(default_factory=list)
@@ -39,6 +41,8 @@ class StreamStats:
         """Count one RTP packet with sequence number ``seq``."""
         self.packets += 1
         self.bytes += size
+        if self.first_packet_at is None:
+            self.first_packet_at = time.monotonic()
         if self._last_seq is not None:
             gap = (seq - self._last_seq) & 0xFFFF
             if 1 < gap < 0x8000:  # forward jump: the packets in between never came
