@@ -4,7 +4,7 @@ Every event is a JSON object ``{"type": ..., "data": ...}`` carried as the strin
 Phoenix ``mediaEvent`` payload. WebRTC-specific events are wrapped in
 ``{"type": "custom", "data": {"type": <inner>, "data": ...}}`` in both directions.
 Client events are parsed strictly into frozen dataclasses (``parse_client_event``);
-server events are built only by the serializers at the bottom. docs/media-events.md
+server events are built only by the serializers at the bottom. docs/protocol.md ("Media events")
 describes every event and the order rules.
 """
 

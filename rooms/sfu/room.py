@@ -3,7 +3,7 @@
 Signaling follows the Membrane RTC Engine: a peer admitted by ``add_peer`` becomes a
 visible endpoint on its ``connect`` event; its tracks are announced (``tracksAdded``)
 once its offer is answered; every ``tracksAdded``/``tracksRemoved`` sent to a peer is
-followed by an ``offerData`` round. docs/media-events.md has the order rules.
+followed by an ``offerData`` round. docs/protocol.md ("Media events") has the order rules.
 
 Concurrency: everything runs on one event loop. State changes happen between awaits,
 so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
