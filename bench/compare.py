@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from bench.cli import TABLE_HEADER, common_parser, fmt, point_row, save, system_list
+from bench.cli import RESULTS, TABLE_HEADER, common_parser, fmt, point_row, save, system_list
 from bench.loadgen.stats import percentile
 
 
@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             f"join p50 {_ratio(_join_stats(ours)[0], _join_stats(theirs)[0])}, "
             f"join p95 {_ratio(_join_stats(ours)[1], _join_stats(theirs)[1])}"
         )
-    save(args.out, "compare", list(results.values()), participants=args.participants)
+    out = args.out or (None if args.smoke else RESULTS / "compare.json")
+    save(out, "compare", list(results.values()), participants=args.participants)
     failed = [f for r in results.values() for f in r["bots_failed"]]
     return 1 if failed else 0
 

@@ -41,7 +41,7 @@ def janus_unavailable() -> str | None:
 
 
 def test_cpu_per_packet_measures_videoroom_and_writes_results(tmp_path: Path) -> None:
-    out = tmp_path / "cpu.json"
+    out = tmp_path / "cpu_per_packet.json"
     stdout = run_bench("bench.cpu_per_packet", "--systems", "videoroom", "--out", str(out))
     assert "videoroom: marginal" in stdout
     points = json.loads(out.read_text())["points"]
@@ -61,6 +61,16 @@ def test_cpu_per_packet_measures_videoroom_and_writes_results(tmp_path: Path) ->
     )
     assert run_plot.returncode == 0, run_plot.stderr
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    report = subprocess.run(
+        [sys.executable, "-m", "bench.report", "--dir", str(tmp_path)],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "| videoroom | 2 |" in report.stdout
 
 
 def test_compare_videoroom_with_the_transcoding_baseline() -> None:
