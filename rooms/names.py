@@ -13,7 +13,7 @@ TOPIC_PREFIX = "room:"
 GROUP_PREFIX = "room."
 # 64 characters keeps every derived name (group, Redis keys) well under 100.
 ROOM_NAME_MAX_LENGTH = 64
-_ROOM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,%d}" % (ROOM_NAME_MAX_LENGTH - 1))
+_ROOM_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{ROOM_NAME_MAX_LENGTH - 1}}}")
 
 
 class InvalidRoomName(ValueError):
