@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   localMidToTrackId,
   makeTrackId,
+  OfferPlan,
   preferredCodecs,
   recvonlyToAdd,
   remoteTracksByMid,
@@ -63,5 +64,31 @@ describe("negotiation bookkeeping", () => {
   it("keeps all codecs when the preferred one is missing", () => {
     const codecs = [{ mimeType: "video/H264" }];
     expect(preferredCodecs("video", codecs)).toEqual(codecs);
+  });
+});
+
+describe("offer plan (aiortc balanced-bundle workaround)", () => {
+  it("lets the first offer add any number of mid 0's kind but one of the other kind", () => {
+    const plan = new OfferPlan([]);
+    for (const kind of ["audio", "audio", "video"] as const) {
+      expect(plan.canAdd(kind)).toBe(true);
+      plan.add(kind);
+    }
+    expect(plan.canAdd("audio")).toBe(true);
+    expect(plan.canAdd("video")).toBe(false);
+  });
+
+  it("allows any number of a kind the connection already has", () => {
+    const plan = new OfferPlan(["audio", "video"]);
+    plan.add("video");
+    plan.add("video");
+    expect(plan.canAdd("video")).toBe(true);
+  });
+
+  it("limits audio when video came first", () => {
+    const plan = new OfferPlan(["video"]);
+    plan.add("audio");
+    expect(plan.canAdd("audio")).toBe(false);
+    expect(plan.canAdd("video")).toBe(true);
   });
 });

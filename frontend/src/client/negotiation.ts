@@ -33,6 +33,35 @@ export function recvonlyToAdd(transceivers: readonly TransceiverView[], wanted: 
   };
 }
 
+/**
+ * Which new transceivers one offer may add. An aiortc answerer with the default "balanced"
+ * bundle policy gives every later m-line of a kind the transport of that kind's first
+ * m-line, and then discards that transport when it bundles the first one onto mid 0: the
+ * later m-lines of a kind first offered together with a sibling never carry media. So an
+ * offer that introduces a kind other than mid 0's introduces one m-line of it; the rest
+ * follow in the next round (the server sends offerData again while it has unbound tracks;
+ * for our own pending tracks the client asks with renegotiateTracks).
+ */
+export class OfferPlan {
+  private primary: MediaKind | null;
+  private readonly introduced = new Map<MediaKind, number>();
+
+  constructor(private readonly existing: readonly MediaKind[]) {
+    this.primary = existing[0] ?? null;
+  }
+
+  canAdd(kind: MediaKind): boolean {
+    if (this.primary === null || this.primary === kind || this.existing.includes(kind)) return true;
+    return (this.introduced.get(kind) ?? 0) < 1;
+  }
+
+  /** Records an added transceiver; call only after canAdd(kind) returned true. */
+  add(kind: MediaKind): void {
+    this.primary ??= kind;
+    this.introduced.set(kind, (this.introduced.get(kind) ?? 0) + 1);
+  }
+}
+
 /** `midToTrackId` for an sdpOffer: only transceivers that send one of our tracks and have a mid. */
 export function localMidToTrackId(transceivers: readonly TransceiverView[]): Record<string, string> {
   const result: Record<string, string> = {};

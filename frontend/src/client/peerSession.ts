@@ -20,6 +20,7 @@ import {
   DEFAULT_BITRATES,
   localMidToTrackId,
   type MediaKind,
+  OfferPlan,
   preferredCodecs,
   recvonlyToAdd,
   remoteTracksByMid,
@@ -199,7 +200,7 @@ export class PeerSession implements SessionLike {
     }
     return pc.getTransceivers().map((transceiver) => ({
       mid: transceiver.mid,
-      kind: transceiver.receiver.track.kind === "audio" ? "audio" : "video",
+      kind: transceiverKind(transceiver),
       direction: transceiver.direction,
       localTrackId: byTransceiver.get(transceiver) ?? null,
     }));
@@ -207,16 +208,20 @@ export class PeerSession implements SessionLike {
 
   private async makeOffer(tracksTypes: TracksTypes): Promise<void> {
     const pc = this.ensureConnection();
+    const plan = new OfferPlan(pc.getTransceivers().map(transceiverKind));
     for (const entry of this.local.values()) {
-      if (entry.transceiver) continue;
+      const kind = kindOf(entry.published.track);
+      if (entry.transceiver || !plan.canAdd(kind)) continue;
       const { track, stream } = entry.published;
       entry.transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      preferCodecs(entry.transceiver, kindOf(track));
+      plan.add(kind);
+      preferCodecs(entry.transceiver, kind);
     }
     const missing = recvonlyToAdd(this.views(pc), tracksTypes);
     for (const kind of ["audio", "video"] as const) {
-      for (let i = 0; i < missing[kind]; i += 1) {
+      for (let i = 0; i < missing[kind] && plan.canAdd(kind); i += 1) {
         preferCodecs(pc.addTransceiver(kind, { direction: "recvonly" }), kind);
+        plan.add(kind);
       }
     }
     // No restartIce() here: the aiortc server cannot follow ICE restarts.
@@ -254,6 +259,10 @@ export class PeerSession implements SessionLike {
       const { trackId, metadata } = entry.published;
       if (entry.offeredMetadata !== metadata) this.callbacks.send(updateTrackMetadataEvent(trackId, metadata));
     }
+    // Tracks the offer plan held back go out in another round.
+    if ([...this.local.values()].some((entry) => entry.transceiver === null)) {
+      this.callbacks.send(renegotiateTracksEvent());
+    }
   }
 
   /** Reports each receiving transceiver's track under the track id its mid now carries. */
@@ -268,6 +277,10 @@ export class PeerSession implements SessionLike {
       this.callbacks.onRemoteTrack(trackId, transceiver.receiver.track);
     }
   }
+}
+
+function transceiverKind(transceiver: RTCRtpTransceiver): MediaKind {
+  return transceiver.receiver.track.kind === "audio" ? "audio" : "video";
 }
 
 function kindOf(track: MediaStreamTrack): MediaKind {
