@@ -74,3 +74,15 @@ def test_participants_list_names_everyone(
         timeout=30_000,
     )
     assert ann.page.locator("#participant-count").text_content() == "2"
+
+
+def test_a_speaking_participant_is_highlighted(
+    browser: Browser, base_url: str, room_name: str, participants: list[Participant]
+) -> None:
+    # Chromium's fake microphone beeps about once a second: loud enough to count as speech.
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, _ = participants
+    ann.wait_for_videos_from(["Bob"])
+    ann.wait_for_tile("Bob", "t => t.speaking", timeout_ms=30_000)
+    ann.wait_for_tile("You (Ann)", "t => t.speaking", timeout_ms=30_000)
