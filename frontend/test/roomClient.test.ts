@@ -170,6 +170,19 @@ describe("recovery", () => {
     expect(sessions).toHaveLength(2);
   });
 
+  it("rejoins when the server refuses its offer, but not for other errors", async () => {
+    vi.useFakeTimers();
+    const client = makeClient();
+    client.join();
+    connect(client);
+    socket.last.serverEvent({ type: "error", data: { message: "unknown track 'x'" } });
+    expect(client.state.status).toBe("connected");
+    socket.last.serverEvent({ type: "error", data: { message: "invalid sdpOffer: no VP8" } });
+    expect(client.state).toMatchObject({ status: "reconnecting", message: MESSAGES.mediaFailed });
+    await vi.runAllTimersAsync();
+    expect(socket.channels).toHaveLength(2);
+  });
+
   it("ignores events of a channel it has abandoned", async () => {
     vi.useFakeTimers();
     const client = makeClient();

@@ -266,8 +266,10 @@ export class RoomClient {
         session?.onCandidate(event.data);
         return;
       case "error":
+        // The server answers a bad event with `error` and leaves the room untouched; only a
+        // refused offer leaves this connection unusable.
         this.log(`server error: ${event.data.message}`);
-        this.restartChannel(MESSAGES.mediaFailed);
+        if (event.data.message.startsWith("invalid sdpOffer")) this.restartChannel(MESSAGES.mediaFailed);
         return;
       case "tracksRemoved":
         for (const trackId of event.data.trackIds) this.remoteMedia.delete(trackId);
