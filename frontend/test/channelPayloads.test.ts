@@ -1,48 +1,49 @@
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertMatches } from "./match";
 import { classifyJoinError, parseJoinOk, parseMediaEventPayload } from "../src/protocol/channelPayloads";
 
 describe("join error classification", () => {
-  it.each(["room not found", "room full", "room locked", "invalid room name", "invalid params"])(
-    "treats %s as final with a message for people",
-    (reason) => {
+  for (const reason of ["room not found", "room full", "room locked", "invalid room name", "invalid params"]) {
+    it(`treats ${reason} as final with a message for people`, () => {
       const failure = classifyJoinError({ reason });
-      expect(failure.kind).toBe("final");
-      expect(failure.reason).toBe(reason);
-      expect(failure.message).not.toContain("Retrying");
-    },
-  );
+      assert.equal(failure.kind, "final");
+      assert.equal(failure.reason, reason);
+      assert.ok(!failure.message.includes("Retrying"));
+    });
+  }
 
   it("treats room unavailable as transient", () => {
-    expect(classifyJoinError({ reason: "room unavailable" })).toMatchObject({ kind: "transient", reason: "room unavailable" });
+    assertMatches(classifyJoinError({ reason: "room unavailable" }), { kind: "transient", reason: "room unavailable" });
   });
 
   it("treats unknown or missing reasons as transient", () => {
-    expect(classifyJoinError({ reason: "server busy" })).toMatchObject({ kind: "transient", reason: "unknown" });
-    expect(classifyJoinError(undefined)).toMatchObject({ kind: "transient", reason: "unknown" });
+    assertMatches(classifyJoinError({ reason: "server busy" }), { kind: "transient", reason: "unknown" });
+    assertMatches(classifyJoinError(undefined), { kind: "transient", reason: "unknown" });
   });
 });
 
 describe("join ok reply", () => {
   it("reads the peer id and ICE servers", () => {
-    expect(
+    assert.deepEqual(
       parseJoinOk({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] }),
-    ).toEqual({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] });
+    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] });
   });
 
   it("defaults to no ICE servers", () => {
-    expect(parseJoinOk({ peerId: "p1" })).toEqual({ peerId: "p1", iceServers: [] });
+    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [] });
   });
 
   it("rejects replies without a peer id or with bad servers", () => {
-    expect(() => parseJoinOk({})).toThrow(/peerId/);
-    expect(() => parseJoinOk({ peerId: "p", iceServers: [{ urls: 5 }] })).toThrow(/urls/);
+    assert.throws(() => parseJoinOk({}), /peerId/);
+    assert.throws(() => parseJoinOk({ peerId: "p", iceServers: [{ urls: 5 }] }), /urls/);
   });
 });
 
 describe("mediaEvent payload", () => {
   it("extracts the data string", () => {
-    expect(parseMediaEventPayload({ data: "{}" })).toBe("{}");
-    expect(parseMediaEventPayload({ data: {} })).toBeNull();
-    expect(parseMediaEventPayload(null)).toBeNull();
+    assert.equal(parseMediaEventPayload({ data: "{}" }), "{}");
+    assert.equal(parseMediaEventPayload({ data: {} }), null);
+    assert.equal(parseMediaEventPayload(null), null);
   });
 });

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertMatches } from "./match";
 import { acquireMedia, classifyMediaError, describeMediaProblems, type MediaDevicesLike } from "../src/client/localMedia";
 import { fakeTrack } from "./fakes";
 
@@ -30,51 +32,54 @@ describe("acquiring camera and microphone", () => {
   it("asks for both at once when both work", async () => {
     const fake = devices(["audio", "video"]);
     const media = await acquireMedia({}, fake);
-    expect(media.audio?.kind).toBe("audio");
-    expect(media.video?.kind).toBe("video");
-    expect(fake.calls).toHaveLength(1);
+    assert.equal(media.audio?.kind, "audio");
+    assert.equal(media.video?.kind, "video");
+    assert.equal(fake.calls.length, 1);
   });
 
   it("falls back to audio only when the camera is missing", async () => {
     const media = await acquireMedia({}, devices(["audio"], "NotFoundError"));
-    expect(media.audio).not.toBeNull();
-    expect(media.video).toBeNull();
-    expect(media.problems).toEqual({ audio: null, video: "no-device" });
-    expect(describeMediaProblems(media.problems)).toMatch(/Camera: no device was found\. You can join with audio only/);
+    assert.notEqual(media.audio, null);
+    assert.equal(media.video, null);
+    assert.deepEqual(media.problems, { audio: null, video: "no-device" });
+    assert.match(String(describeMediaProblems(media.problems)), /Camera: no device was found\. You can join with audio only/);
   });
 
   it("joins to watch only when permission is denied", async () => {
     const media = await acquireMedia({}, devices([]));
-    expect(media).toMatchObject({ audio: null, video: null, problems: { audio: "permission-denied", video: "permission-denied" } });
-    expect(describeMediaProblems(media.problems)).toMatch(/denied.*watch and listen/);
+    assertMatches(media, { audio: null, video: null, problems: { audio: "permission-denied", video: "permission-denied" } });
+    assert.match(String(describeMediaProblems(media.problems)), /denied.*watch and listen/);
   });
 
   it("reports an insecure page where media devices are unavailable", async () => {
     const media = await acquireMedia({}, undefined);
-    expect(media.problems).toEqual({ audio: "unsupported", video: "unsupported" });
+    assert.deepEqual(media.problems, { audio: "unsupported", video: "unsupported" });
   });
 
   it("requests only the devices wanted, with the chosen device ids", async () => {
     const fake = devices(["video"]);
     await acquireMedia({ audio: false, videoDeviceId: "cam2" }, fake);
-    expect(fake.calls).toHaveLength(1);
-    expect(fake.calls[0]?.audio).toBeUndefined();
-    expect(fake.calls[0]?.video).toMatchObject({ deviceId: { exact: "cam2" } });
+    assert.equal(fake.calls.length, 1);
+    assert.equal(fake.calls[0]?.audio, undefined);
+    assertMatches(fake.calls[0]?.video, { deviceId: { exact: "cam2" } });
   });
 
   it("says nothing when all is well", () => {
-    expect(describeMediaProblems({ audio: null, video: null })).toBeNull();
+    assert.equal(describeMediaProblems({ audio: null, video: null }), null);
   });
 });
 
 describe("media error classification", () => {
-  it.each([
+  const cases: [string, string][] = [
     ["NotAllowedError", "permission-denied"],
     ["NotFoundError", "no-device"],
     ["OverconstrainedError", "no-device"],
     ["NotReadableError", "device-busy"],
     ["Weird", "unknown"],
-  ])("%s -> %s", (name, problem) => {
-    expect(classifyMediaError(domError(name))).toBe(problem);
-  });
+  ];
+  for (const [name, problem] of cases) {
+    it(`${name} -> ${problem}`, () => {
+      assert.equal(classifyMediaError(domError(name)), problem);
+    });
+  }
 });

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertMatches } from "./match";
 import {
   isValidRoomName,
   loadPreferences,
@@ -26,7 +28,7 @@ class MemoryStorage implements StorageLike {
 describe("preferences", () => {
   it("remembers the display name and device choices", () => {
     const storage = new MemoryStorage();
-    expect(loadPreferences(storage)).toEqual({
+    assert.deepEqual(loadPreferences(storage), {
       displayName: "",
       audioDeviceId: null,
       videoDeviceId: null,
@@ -34,7 +36,7 @@ describe("preferences", () => {
       videoEnabled: true,
     });
     savePreferences(storage, { displayName: "Ann", videoDeviceId: "cam2", videoEnabled: false });
-    expect(loadPreferences(storage)).toMatchObject({ displayName: "Ann", videoDeviceId: "cam2", videoEnabled: false });
+    assertMatches(loadPreferences(storage), { displayName: "Ann", videoDeviceId: "cam2", videoEnabled: false });
   });
 
   it("behaves as a first visit when storage throws", () => {
@@ -48,30 +50,30 @@ describe("preferences", () => {
       removeItem: () => undefined,
     };
     savePreferences(broken, { displayName: "Ann" });
-    expect(loadPreferences(broken).displayName).toBe("");
+    assert.equal(loadPreferences(broken).displayName, "");
   });
 
   it("joins directly only once after the home page's join", () => {
     const session = new MemoryStorage();
-    expect(takeJoinIntent(session, "demo")).toBe(false);
+    assert.equal(takeJoinIntent(session, "demo"), false);
     recordJoinIntent(session, "demo");
-    expect(takeJoinIntent(session, "other")).toBe(false);
+    assert.equal(takeJoinIntent(session, "other"), false);
     recordJoinIntent(session, "demo");
-    expect(takeJoinIntent(session, "demo")).toBe(true);
-    expect(takeJoinIntent(session, "demo")).toBe(false);
+    assert.equal(takeJoinIntent(session, "demo"), true);
+    assert.equal(takeJoinIntent(session, "demo"), false);
   });
 
   it("validates room names like the server", () => {
-    expect(isValidRoomName("team-1_a")).toBe(true);
-    expect(isValidRoomName("-team")).toBe(false);
-    expect(isValidRoomName("a b")).toBe(false);
-    expect(isValidRoomName("x".repeat(65))).toBe(false);
-    expect(roomPath("team-1")).toBe("/room/team-1");
+    assert.equal(isValidRoomName("team-1_a"), true);
+    assert.equal(isValidRoomName("-team"), false);
+    assert.equal(isValidRoomName("a b"), false);
+    assert.equal(isValidRoomName("x".repeat(65)), false);
+    assert.equal(roomPath("team-1"), "/room/team-1");
   });
 
   it("normalises display names and rejects empty or long ones", () => {
-    expect(normaliseDisplayName("  Ann   Lee ")).toBe("Ann Lee");
-    expect(normaliseDisplayName("   ")).toBeNull();
-    expect(normaliseDisplayName("x".repeat(65))).toBeNull();
+    assert.equal(normaliseDisplayName("  Ann   Lee "), "Ann Lee");
+    assert.equal(normaliseDisplayName("   "), null);
+    assert.equal(normaliseDisplayName("x".repeat(65)), null);
   });
 });

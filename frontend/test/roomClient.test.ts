@@ -1,4 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import assert from "node:assert/strict";
+import { beforeEach, describe, it } from "node:test";
+import { assertMatches } from "./match";
 import { MESSAGES, RoomClient } from "../src/client/roomClient";
 import { FakeSession, FakeSocket, fakeStream, fakeTrack } from "./fakes";
 
@@ -17,7 +19,7 @@ function makeClient(): RoomClient {
       return session;
     },
     newId: () => `id${++ids}`,
-    mediaRetryDelaysMs: [0, 50],
+    mediaRetryDelaysMs: [0],
     log: () => undefined,
   });
 }
@@ -31,7 +33,7 @@ const lastSession = (): FakeSession => {
 function connect(client: RoomClient, peerId = "p1", others: unknown[] = []): void {
   socket.last.joinPush.reply("ok", { peerId, iceServers: [{ urls: "stun:example.org" }] });
   socket.last.serverEvent({ type: "connected", data: { id: peerId, otherEndpoints: others } });
-  expect(client.state.status).toBe("connected");
+  assert.equal(client.state.status, "connected");
 }
 
 beforeEach(() => {
@@ -40,28 +42,27 @@ beforeEach(() => {
   ids = 0;
 });
 
-afterEach(() => {
-  vi.useRealTimers();
-});
+/** Lets the client's retry timer (0 ms in these tests) fire. */
+const retryTimers = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe("joining", () => {
   it("joins room:<name> with the display name and sends connect after the join reply", () => {
     const client = makeClient();
     client.join();
-    expect(socket.connected).toBe(true);
-    expect(socket.last.topic).toBe("room:demo");
-    expect(socket.last.params).toEqual({ displayName: "Ann" });
-    expect(client.state.status).toBe("connecting");
+    assert.equal(socket.connected, true);
+    assert.equal(socket.last.topic, "room:demo");
+    assert.deepEqual(socket.last.params, { displayName: "Ann" });
+    assert.equal(client.state.status, "connecting");
     socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [] });
-    expect(socket.last.sentEvents()).toEqual([{ type: "connect", data: { metadata: { displayName: "Ann" } } }]);
-    expect(lastSession().config).toEqual({ iceServers: [] });
+    assert.deepEqual(socket.last.sentEvents(), [{ type: "connect", data: { metadata: { displayName: "Ann" } } }]);
+    assert.deepEqual(lastSession().config, { iceServers: [] });
   });
 
   it("uses the ICE servers from the join reply", () => {
     const client = makeClient();
     client.join();
     connect(client);
-    expect(lastSession().config).toEqual({ iceServers: [{ urls: "stun:example.org" }] });
+    assert.deepEqual(lastSession().config, { iceServers: [{ urls: "stun:example.org" }] });
   });
 
   it("publishes local tracks with <endpointId>:<uuid> ids after connected", () => {
@@ -71,7 +72,7 @@ describe("joining", () => {
     client.setLocalTrack("camera", fakeTrack("video"), fakeStream);
     client.join();
     connect(client);
-    expect(lastSession().published.map((t) => [t.trackId, t.metadata])).toEqual([
+    assert.deepEqual(lastSession().published.map((t) => [t.trackId, t.metadata]), [
       ["p1:id1", { type: "microphone", active: false }],
       ["p1:id2", { type: "camera", active: true }],
     ]);
@@ -85,47 +86,50 @@ describe("joining", () => {
     socket.last.serverEvent({ type: "custom", data: { type: "sdpAnswer", data: { type: "answer", sdp: "v=0", midToTrackId: { "0": "x:1" } } } });
     socket.last.serverEvent({ type: "custom", data: { type: "candidate", data: { candidate: "candidate:1", sdpMLineIndex: 0 } } });
     const session = lastSession();
-    expect(session.offers).toEqual([{ audio: 1, video: 1 }]);
-    expect(session.answers).toEqual([{ sdp: "v=0", midToTrackId: { "0": "x:1" } }]);
-    expect(session.candidates).toHaveLength(1);
+    assert.deepEqual(session.offers, [{ audio: 1, video: 1 }]);
+    assert.deepEqual(session.answers, [{ sdp: "v=0", midToTrackId: { "0": "x:1" } }]);
+    assert.equal(session.candidates.length, 1);
   });
 });
 
 describe("join errors", () => {
-  it.each([
+  const finalReasons: [string, RegExp][] = [
     ["room full", /full/],
     ["room locked", /locked/],
     ["room not found", /does not exist/],
-  ])("stops the endless rejoin on %s and explains it", (reason, message) => {
-    const client = makeClient();
-    client.join();
-    const channel = socket.last;
-    channel.joinPush.reply("error", { reason });
-    expect(channel.left).toBe(true);
-    expect(client.state.status).toBe("failed");
-    expect(client.state.message).toMatch(message);
-    // A later rejoin reply of the abandoned channel changes nothing.
-    channel.joinPush.reply("ok", { peerId: "late" });
-    expect(client.state.status).toBe("failed");
-    expect(sessions).toHaveLength(0);
-  });
+  ];
+  for (const [reason, message] of finalReasons) {
+    it(`stops the endless rejoin on ${reason} and explains it`, () => {
+      const client = makeClient();
+      client.join();
+      const channel = socket.last;
+      channel.joinPush.reply("error", { reason });
+      assert.equal(channel.left, true);
+      assert.equal(client.state.status, "failed");
+      assert.match(String(client.state.message), message);
+      // A later rejoin reply of the abandoned channel changes nothing.
+      channel.joinPush.reply("ok", { peerId: "late" });
+      assert.equal(client.state.status, "failed");
+      assert.equal(sessions.length, 0);
+    });
+  }
 
   it("lets the phoenix client retry when the room is unavailable", () => {
     const client = makeClient();
     client.join();
     const channel = socket.last;
     channel.joinPush.reply("error", { reason: "room unavailable" });
-    expect(channel.left).toBe(false);
-    expect(client.state.status).toBe("reconnecting");
+    assert.equal(channel.left, false);
+    assert.equal(client.state.status, "reconnecting");
     connect(client);
-    expect(socket.channels).toHaveLength(1);
+    assert.equal(socket.channels.length, 1);
   });
 
   it("shows reconnecting on a join timeout", () => {
     const client = makeClient();
     client.join();
     socket.last.joinPush.reply("timeout");
-    expect(client.state).toMatchObject({ status: "reconnecting", message: expect.stringMatching(/Retrying/) });
+    assertMatches(client.state, { status: "reconnecting", message: /Retrying/ });
   });
 });
 
@@ -137,13 +141,13 @@ describe("recovery", () => {
     connect(client, "p1", [{ id: "bob", metadata: { displayName: "Bob" }, tracks: {} }]);
     const first = lastSession();
     socket.last.triggerError(); // phx_error: the room's worker died
-    expect(first.closed).toBe(true);
-    expect(client.state).toMatchObject({ status: "reconnecting", message: MESSAGES.reconnecting, endpoints: {} });
+    assert.equal(first.closed, true);
+    assertMatches(client.state, { status: "reconnecting", message: MESSAGES.reconnecting, endpoints: {} });
     connect(client, "p2");
     const second = lastSession();
-    expect(second).not.toBe(first);
-    expect(second.published.map((t) => t.trackId)).toEqual(["p2:id2"]);
-    expect(socket.channels).toHaveLength(1);
+    assert.notEqual(second, first);
+    assert.deepEqual(second.published.map((t) => t.trackId), ["p2:id2"]);
+    assert.equal(socket.channels.length, 1);
   });
 
   it("shows reconnecting when the socket drops", () => {
@@ -151,50 +155,47 @@ describe("recovery", () => {
     client.join();
     connect(client);
     socket.triggerError();
-    expect(client.state.status).toBe("reconnecting");
-    expect(lastSession().closed).toBe(true);
+    assert.equal(client.state.status, "reconnecting");
+    assert.equal(lastSession().closed, true);
   });
 
   it("rejoins on a fresh channel when the media connection fails", async () => {
-    vi.useFakeTimers();
     const client = makeClient();
     client.join();
     connect(client);
     const channel = socket.last;
     lastSession().callbacks.onFailed("media connection failed");
-    expect(channel.left).toBe(true);
-    expect(client.state).toMatchObject({ status: "reconnecting", message: MESSAGES.mediaFailed });
-    await vi.runAllTimersAsync();
-    expect(socket.channels).toHaveLength(2);
+    assert.equal(channel.left, true);
+    assertMatches(client.state, { status: "reconnecting", message: MESSAGES.mediaFailed });
+    await retryTimers();
+    assert.equal(socket.channels.length, 2);
     connect(client, "p2");
-    expect(sessions).toHaveLength(2);
+    assert.equal(sessions.length, 2);
   });
 
   it("rejoins when the server refuses its offer, but not for other errors", async () => {
-    vi.useFakeTimers();
     const client = makeClient();
     client.join();
     connect(client);
     socket.last.serverEvent({ type: "error", data: { message: "unknown track 'x'" } });
-    expect(client.state.status).toBe("connected");
+    assert.equal(client.state.status, "connected");
     socket.last.serverEvent({ type: "error", data: { message: "invalid sdpOffer: no VP8" } });
-    expect(client.state).toMatchObject({ status: "reconnecting", message: MESSAGES.mediaFailed });
-    await vi.runAllTimersAsync();
-    expect(socket.channels).toHaveLength(2);
+    assertMatches(client.state, { status: "reconnecting", message: MESSAGES.mediaFailed });
+    await retryTimers();
+    assert.equal(socket.channels.length, 2);
   });
 
   it("ignores events of a channel it has abandoned", async () => {
-    vi.useFakeTimers();
     const client = makeClient();
     client.join();
     connect(client);
     const old = socket.last;
     lastSession().callbacks.onFailed("media connection failed");
-    await vi.runAllTimersAsync();
+    await retryTimers();
     old.triggerClose();
     old.serverEvent({ type: "endpointAdded", data: { id: "ghost", type: "webrtc", metadata: {} } });
-    expect(client.state.status).toBe("reconnecting");
-    expect(client.state.endpoints).toEqual({});
+    assert.equal(client.state.status, "reconnecting");
+    assert.deepEqual(client.state.endpoints, {});
   });
 
   it("treats a server close as final", () => {
@@ -202,7 +203,7 @@ describe("recovery", () => {
     client.join();
     connect(client);
     socket.last.triggerClose();
-    expect(client.state).toMatchObject({ status: "closed", message: MESSAGES.closed });
+    assertMatches(client.state, { status: "closed", message: MESSAGES.closed });
   });
 });
 
@@ -214,9 +215,9 @@ describe("local tracks", () => {
     client.join();
     connect(client);
     client.setActive("microphone", false);
-    expect(mic.enabled).toBe(false);
-    expect(lastSession().metadataUpdates).toEqual([{ trackId: "p1:id1", metadata: { type: "microphone", active: false } }]);
-    expect(client.localTrack("microphone")?.active).toBe(false);
+    assert.equal(mic.enabled, false);
+    assert.deepEqual(lastSession().metadataUpdates, [{ trackId: "p1:id1", metadata: { type: "microphone", active: false } }]);
+    assert.equal(client.localTrack("microphone")?.active, false);
   });
 
   it("publishes a screen share while connected and unpublishes it when stopped", () => {
@@ -224,10 +225,10 @@ describe("local tracks", () => {
     client.join();
     connect(client);
     client.setLocalTrack("screensharing", fakeTrack("video"), fakeStream);
-    expect(lastSession().published.map((t) => [t.trackId, t.metadata.type])).toEqual([["p1:id1", "screensharing"]]);
+    assert.deepEqual(lastSession().published.map((t) => [t.trackId, t.metadata.type]), [["p1:id1", "screensharing"]]);
     client.setLocalTrack("screensharing", null);
-    expect(lastSession().unpublished).toEqual(["p1:id1"]);
-    expect(client.localTrack("screensharing")).toBeNull();
+    assert.deepEqual(lastSession().unpublished, ["p1:id1"]);
+    assert.equal(client.localTrack("screensharing"), null);
   });
 
   it("keeps remote media per track id and drops it on tracksRemoved", () => {
@@ -236,9 +237,9 @@ describe("local tracks", () => {
     connect(client, "p1", [{ id: "bob", metadata: { displayName: "Bob" }, tracks: { "bob:v": { metadata: { type: "camera", active: true } } } }]);
     const video = fakeTrack("video");
     lastSession().callbacks.onRemoteTrack("bob:v", video);
-    expect(client.remoteTrack("bob:v")).toBe(video);
+    assert.equal(client.remoteTrack("bob:v"), video);
     socket.last.serverEvent({ type: "tracksRemoved", data: { endpointId: "bob", trackIds: ["bob:v"] } });
-    expect(client.remoteTrack("bob:v")).toBeNull();
+    assert.equal(client.remoteTrack("bob:v"), null);
   });
 });
 
@@ -249,10 +250,10 @@ describe("leaving", () => {
     connect(client);
     const channel = socket.last;
     client.leave();
-    expect(channel.sentEvents().at(-1)).toEqual({ type: "disconnect" });
-    expect(channel.left).toBe(true);
-    expect(socket.disconnected).toBe(true);
-    expect(lastSession().closed).toBe(true);
-    expect(client.state.status).toBe("left");
+    assert.deepEqual(channel.sentEvents().at(-1), { type: "disconnect" });
+    assert.equal(channel.left, true);
+    assert.equal(socket.disconnected, true);
+    assert.equal(lastSession().closed, true);
+    assert.equal(client.state.status, "left");
   });
 });

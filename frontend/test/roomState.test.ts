@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertMatches } from "./match";
 import { initialRoomState, type RoomAction, roomReducer, type RoomState, sortedEndpoints } from "../src/client/roomState";
 import type { ServerEvent } from "../src/protocol/mediaEvents";
 
@@ -23,9 +25,9 @@ const joinedWithAnn = [
 describe("room state reducer", () => {
   it("becomes connected with the endpoints and tracks listed in connected", () => {
     const state = run(...joinedWithAnn);
-    expect(state.status).toBe("connected");
-    expect(state.selfId).toBe("me");
-    expect(state.endpoints.ann).toEqual({
+    assert.equal(state.status, "connected");
+    assert.equal(state.selfId, "me");
+    assert.deepEqual(state.endpoints.ann, {
       id: "ann",
       displayName: "Ann",
       tracks: { "ann:c": { id: "ann:c", endpointId: "ann", metadata: camera } },
@@ -40,8 +42,8 @@ describe("room state reducer", () => {
       media({ type: "tracksRemoved", data: { endpointId: "ann", trackIds: ["ann:c"] } }),
       media({ type: "endpointRemoved", data: { id: "ann" } }),
     );
-    expect(Object.keys(state.endpoints)).toEqual(["bob"]);
-    expect(Object.keys(state.endpoints.bob?.tracks ?? {})).toEqual(["bob:m"]);
+    assert.deepEqual(Object.keys(state.endpoints), ["bob"]);
+    assert.deepEqual(Object.keys(state.endpoints.bob?.tracks ?? {}), ["bob:m"]);
   });
 
   it("applies remote mute through trackUpdated", () => {
@@ -49,7 +51,7 @@ describe("room state reducer", () => {
       ...joinedWithAnn,
       media({ type: "trackUpdated", data: { endpointId: "ann", trackId: "ann:c", metadata: { type: "camera", active: false } } }),
     );
-    expect(state.endpoints.ann?.tracks["ann:c"]?.metadata.active).toBe(false);
+    assert.equal(state.endpoints.ann?.tracks["ann:c"]?.metadata.active, false);
   });
 
   it("keeps tracks that arrive before their endpoint", () => {
@@ -58,7 +60,7 @@ describe("room state reducer", () => {
       media({ type: "tracksAdded", data: { endpointId: "cy", tracks: [{ trackId: "cy:c", metadata: camera }] } }),
       media({ type: "endpointAdded", data: { id: "cy", type: "webrtc", metadata: { displayName: "Cy" } } }),
     );
-    expect(state.endpoints.cy).toMatchObject({ displayName: "Cy", tracks: { "cy:c": { id: "cy:c" } } });
+    assertMatches(state.endpoints.cy, { displayName: "Cy", tracks: { "cy:c": { id: "cy:c" } } });
   });
 
   it("ignores updates for unknown endpoints and tracks", () => {
@@ -68,33 +70,33 @@ describe("room state reducer", () => {
       media({ type: "tracksRemoved", data: { endpointId: "zed", trackIds: ["z"] } }),
       media({ type: "endpointUpdated", data: { id: "zed", metadata: { displayName: "Z" } } }),
     ].reduce(roomReducer, before);
-    expect(after).toBe(before);
+    assert.equal(after, before);
   });
 
   it("forgets everything when the connection is lost and shows the message", () => {
     const state = run(...joinedWithAnn, { type: "connectionLost", message: "Reconnecting..." });
-    expect(state).toMatchObject({ status: "reconnecting", message: "Reconnecting...", endpoints: {} });
+    assertMatches(state, { status: "reconnecting", message: "Reconnecting...", endpoints: {} });
   });
 
   it("stays reconnecting after a rejoin until the new peer is connected", () => {
     const lost = run(...joinedWithAnn, { type: "connectionLost", message: "Reconnecting..." });
     const rejoined = roomReducer(lost, { type: "joined", peerId: "me2" });
-    expect(rejoined.status).toBe("reconnecting");
+    assert.equal(rejoined.status, "reconnecting");
     const connected = roomReducer(rejoined, media({ type: "connected", data: { id: "me2", otherEndpoints: [] } }));
-    expect(connected).toMatchObject({ status: "connected", selfId: "me2", message: null });
+    assertMatches(connected, { status: "connected", selfId: "me2", message: null });
   });
 
   it("ends the room when the server removes this endpoint", () => {
     const state = run(...joinedWithAnn, media({ type: "endpointRemoved", data: { id: "me" } }));
-    expect(state.status).toBe("closed");
+    assert.equal(state.status, "closed");
   });
 
   it("ignores late events after a final failure or leaving", () => {
     const failed = run({ type: "joinStarted" }, { type: "joinFailed", message: "This room is full." });
-    expect(roomReducer(failed, { type: "connectionLost", message: "x" })).toBe(failed);
+    assert.equal(roomReducer(failed, { type: "connectionLost", message: "x" }), failed);
     const left = run(...joinedWithAnn, { type: "left" });
-    expect(roomReducer(left, { type: "closed", message: "x" })).toBe(left);
-    expect(roomReducer(left, media({ type: "endpointAdded", data: { id: "z", type: "webrtc", metadata: { displayName: "Z" } } }))).toBe(left);
+    assert.equal(roomReducer(left, { type: "closed", message: "x" }), left);
+    assert.equal(roomReducer(left, media({ type: "endpointAdded", data: { id: "z", type: "webrtc", metadata: { displayName: "Z" } } })), left);
   });
 
   it("sorts endpoints by display name", () => {
@@ -103,6 +105,6 @@ describe("room state reducer", () => {
       media({ type: "endpointAdded", data: { id: "0", type: "webrtc", metadata: { displayName: "Zoe" } } }),
       media({ type: "endpointAdded", data: { id: "1", type: "webrtc", metadata: { displayName: "Abe" } } }),
     );
-    expect(sortedEndpoints(state).map((e) => e.displayName)).toEqual(["Abe", "Ann", "Zoe"]);
+    assert.deepEqual(sortedEndpoints(state).map((e) => e.displayName), ["Abe", "Ann", "Zoe"]);
   });
 });

@@ -1,4 +1,6 @@
-import { describe, expect, it } from "vitest";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { assertMatches } from "./match";
 import { initialRoomState, type RoomState } from "../src/client/roomState";
 import { buildParticipants, buildTiles, gridColumns, type LocalSummary, SELF_CAMERA_KEY } from "../src/client/tiles";
 
@@ -36,45 +38,45 @@ const room: RoomState = {
 describe("tiles", () => {
   it("shows own tile first, labelled as you", () => {
     const [own] = buildTiles(room, local, null);
-    expect(own).toMatchObject({ key: SELF_CAMERA_KEY, isSelf: true, label: "You (Ann)", microphoneMuted: false, cameraOff: false });
+    assertMatches(own, { key: SELF_CAMERA_KEY, isSelf: true, label: "You (Ann)", microphoneMuted: false, cameraOff: false });
   });
 
   it("gives each remote participant a tile with indicators from track metadata", () => {
     const tiles = buildTiles(room, local, null);
-    expect(tiles.find((t) => t.key === "camera:bob")).toMatchObject({
+    assertMatches(tiles.find((t) => t.key === "camera:bob"), {
       label: "Bob",
       videoTrackId: "bob:c",
       audioTrackId: "bob:m",
       microphoneMuted: true,
       cameraOff: true,
     });
-    expect(tiles.find((t) => t.key === "camera:cy")).toMatchObject({ videoTrackId: null, microphoneMuted: false, cameraOff: true });
+    assertMatches(tiles.find((t) => t.key === "camera:cy"), { videoTrackId: null, microphoneMuted: false, cameraOff: true });
   });
 
   it("gives screen shares their own tiles", () => {
     const tiles = buildTiles(room, { ...local, sharingScreen: true }, null);
-    expect(tiles.filter((t) => t.kind === "screen").map((t) => t.label)).toEqual(["Your screen", "Bob (screen)"]);
+    assert.deepEqual(tiles.filter((t) => t.kind === "screen").map((t) => t.label), ["Your screen", "Bob (screen)"]);
   });
 
   it("puts the pinned tile first and marks it", () => {
     const tiles = buildTiles(room, local, "screen:bob:s");
-    expect(tiles[0]).toMatchObject({ key: "screen:bob:s", pinned: true });
-    expect(tiles.filter((t) => t.pinned)).toHaveLength(1);
+    assertMatches(tiles[0], { key: "screen:bob:s", pinned: true });
+    assert.equal((tiles.filter((t) => t.pinned)).length, 1);
   });
 
   it("ignores a pin on a tile that is gone", () => {
-    expect(buildTiles(room, local, "camera:gone").some((t) => t.pinned)).toBe(false);
+    assert.equal(buildTiles(room, local, "camera:gone").some((t) => t.pinned), false);
   });
 
   it("marks own muted microphone and missing camera", () => {
     const [own] = buildTiles(room, { ...local, microphoneActive: false, hasCamera: false }, null);
-    expect(own).toMatchObject({ microphoneMuted: true, cameraOff: true });
+    assertMatches(own, { microphoneMuted: true, cameraOff: true });
   });
 });
 
 describe("participants list", () => {
   it("lists you first, then the others by name, with their state", () => {
-    expect(buildParticipants(room, local).map((p) => [p.name, p.microphoneMuted])).toEqual([
+    assert.deepEqual(buildParticipants(room, local).map((p) => [p.name, p.microphoneMuted]), [
       ["Ann (you)", false],
       ["Bob", true],
       ["Cy", false],
@@ -84,6 +86,6 @@ describe("participants list", () => {
 
 describe("grid", () => {
   it("uses 1 to 4 columns by tile count", () => {
-    expect([1, 2, 4, 5, 9, 10, 16].map(gridColumns)).toEqual([1, 2, 2, 3, 3, 4, 4]);
+    assert.deepEqual([1, 2, 4, 5, 9, 10, 16].map(gridColumns), [1, 2, 2, 3, 3, 4, 4]);
   });
 });
