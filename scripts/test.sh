@@ -24,5 +24,13 @@ if [ -f frontend/package.json ]; then
   log "frontend: tsc and unit tests"
   (cd frontend && npm run --silent typecheck && npm test --silent)
 fi
-log "pytest"
-"$PY" -m pytest "$@"
+if [ $# -gt 0 ]; then
+  "$PY" -m pytest "$@"
+  exit
+fi
+# Two runs: Playwright's sync API keeps an event loop running in the main
+# thread for the rest of the process, which the asyncio tests cannot share.
+log "pytest: everything but the browser tests"
+"$PY" -m pytest -m "not browser"
+log "pytest: browser tests (headless chromium)"
+"$PY" -m pytest -m browser
