@@ -38,7 +38,9 @@ export class AudioLevelMonitor {
       this.context ??= new AudioContext();
       const source = this.context.createMediaStreamSource(new MediaStream([track]));
       const analyser = this.context.createAnalyser();
-      analyser.fftSize = 512;
+      // About 85 ms at 48 kHz: sampled every 100 ms, the window sees most of the signal,
+      // so short sounds are not missed between samples.
+      analyser.fftSize = 4096;
       source.connect(analyser);
       this.watched.set(key, {
         track,
