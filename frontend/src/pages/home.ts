@@ -142,5 +142,6 @@ const prefs = loadPreferences(localStorage);
 roomInput.value = new URLSearchParams(window.location.search).get("room") ?? (roomInput.value || randomRoomName());
 nameInput.value = prefs.displayName;
 nameInput.maxLength = MAX_DISPLAY_NAME_LENGTH;
+(nameInput.value ? roomInput : nameInput).focus();
 renderPreviewState();
 void startPreview();
