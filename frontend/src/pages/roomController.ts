@@ -12,6 +12,7 @@ import type { TrackType } from "../protocol/metadata";
 import type { ControlActions, Controls } from "../ui/controls";
 import { byId, showMessage } from "../ui/dom";
 import { RoomView } from "../ui/roomView";
+import { ScreenWakeLock } from "../ui/wakeLock";
 
 export interface VisitOptions {
   readonly roomName: string;
@@ -31,6 +32,7 @@ export class RoomVisit implements ControlActions {
   private readonly controls: Controls;
   private readonly notice = byId("media-notice");
   private readonly busy: Busy = { microphone: false, camera: false, screen: false };
+  private readonly wakeLock = new ScreenWakeLock();
   private pinnedKey: string | null = null;
   private ended = false;
 
@@ -70,6 +72,7 @@ export class RoomVisit implements ControlActions {
       this.client.setLocalTrack("camera", media.video);
     }
     this.client.join();
+    this.wakeLock.acquire();
   }
 
   toggleMicrophone(): void {
@@ -103,6 +106,7 @@ export class RoomVisit implements ControlActions {
   private finish(message: string, canRejoin: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    this.wakeLock.release();
     for (const type of ["microphone", "camera", "screensharing"] as const) {
       this.client.localTrack(type)?.track.stop();
     }
