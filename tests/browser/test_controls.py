@@ -9,6 +9,8 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.room_page import Participant, join_room
 
+pytestmark = pytest.mark.browser
+
 Pair = tuple[Participant, Participant]
 
 

@@ -11,6 +11,8 @@ from playwright.sync_api import Browser, expect
 from tests.browser.room_page import Participant, join_room
 from tests.support.cluster import Cluster, WebProcess, kill_hard
 
+pytestmark = pytest.mark.browser
+
 # getUserMedia failing the way a browser fails it, before any page script runs.
 DENY_ALL = """
 navigator.mediaDevices.getUserMedia = async () => {

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.room_page import Participant, join_room, new_context
+
+pytestmark = pytest.mark.browser
 
 
 def test_home_page_previews_the_camera_and_joins_the_named_room(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from playwright.sync_api import Browser
 
 from tests.browser.room_page import Participant, join_room
+
+pytestmark = pytest.mark.browser
 
 
 def wait_rising_frames(person: Participant, streams: int, timeout_s: float = 30.0) -> None:
