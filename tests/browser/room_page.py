@@ -110,8 +110,8 @@ class Participant:
     ) -> None:
         """Until the tile labelled `label` exists and `predicate_js` holds for its TILE_JS view."""
         self.page.wait_for_function(
-            f"([label, tileJs]) => {{ const t = (eval(tileJs))(label); return t !== null && ({predicate_js})(t); }}",
-            arg=[label, TILE_JS],
+            f"(label) => {{ const t = ({TILE_JS})(label); return t !== null && ({predicate_js})(t); }}",
+            arg=label,
             timeout=timeout_ms,
         )
 
