@@ -179,3 +179,51 @@ def test_a_dead_room_worker_shows_reconnecting_and_recovers_elsewhere(
     ann.wait_for_videos_from(["Bob"], timeout_ms=60_000)
     bob.wait_for_videos_from(["Ann"], timeout_ms=60_000)
     assert ann.status() == bob.status() == "connected"
+
+
+def run_admin_action(cluster: Cluster, call: str) -> None:
+    """What the admin's buttons do, from a manage.py shell on the cluster's Redis."""
+    cluster.manage(
+        "shell",
+        "-c",
+        f"from asgiref.sync import async_to_sync; from rooms import admin_actions; {call}",
+    )
+
+
+def test_a_kicked_participant_is_told_and_not_rejoined(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, bob = participants
+    ann.wait_for_videos_from(["Bob"])
+    bob_id = bob.page.evaluate("() => window.videoroom.visit.client.state.selfId")
+    run_admin_action(
+        cluster, f"async_to_sync(admin_actions.kick_participant)({room_name!r}, {bob_id!r})"
+    )
+    expect(bob.page.get_by_role("alert")).to_contain_text("removed", timeout=20_000)
+    assert bob.status() == "closed"
+    ann.wait_for_no_tile("Bob")
+    assert ann.status() == "connected"
+    assert_no_more_joins(bob, seconds=3)
+
+
+def test_closing_the_room_ends_it_for_everyone(
+    browser: Browser,
+    base_url: str,
+    cluster: Cluster,
+    room_name: str,
+    participants: list[Participant],
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann"))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann, _ = participants
+    ann.wait_for_videos_from(["Bob"])
+    run_admin_action(cluster, f"async_to_sync(admin_actions.close_room)({room_name!r})")
+    for person in participants:
+        expect(person.page.get_by_role("alert")).to_contain_text("closed", timeout=20_000)
+        assert person.status() == "closed"
