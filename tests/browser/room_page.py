@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 # Flags shown to work with Debian's chromium (see the feasibility note): fake camera and
 # microphone, no permission prompts, raw IP candidates instead of mDNS names, no throttling
@@ -130,8 +130,17 @@ class Participant:
         self.context.close()
 
 
-def new_context(browser: Browser, base_url: str, init_script: str | None = None) -> BrowserContext:
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 720})
+DESKTOP: ViewportSize = {"width": 1280, "height": 720}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def new_context(
+    browser: Browser,
+    base_url: str,
+    init_script: str | None = None,
+    viewport: ViewportSize | None = None,
+) -> BrowserContext:
+    context = browser.new_context(base_url=base_url, viewport=viewport or DESKTOP)
     if init_script:
         context.add_init_script(init_script)
     return context
@@ -144,9 +153,10 @@ def join_room(
     name: str,
     *,
     init_script: str | None = None,
+    viewport: ViewportSize | None = None,
 ) -> Participant:
     """Opens /room/<room> directly, types the display name and joins."""
-    context = new_context(browser, base_url, init_script)
+    context = new_context(browser, base_url, init_script, viewport)
     page = context.new_page()
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.room_page import Participant, join_room, new_context
+from tests.browser.room_page import PHONE, Participant, join_room, new_context
 
 pytestmark = pytest.mark.browser
 
@@ -91,3 +91,22 @@ def test_four_participants_fill_a_two_by_two_grid(
     expect(ann.page.locator("#participants li")).to_have_count(4)
     ann.page.mouse.move(0, 0)
     ann.page.screenshot(path=screenshots_dir / "room-four.png")
+
+
+def test_the_room_page_fits_a_phone_screen(
+    browser: Browser,
+    base_url: str,
+    room_name: str,
+    participants: list[Participant],
+    screenshots_dir: Path,
+) -> None:
+    participants.append(join_room(browser, base_url, room_name, "Ann", viewport=PHONE))
+    participants.append(join_room(browser, base_url, room_name, "Bob"))
+    ann = participants[0]
+    ann.wait_for_videos_from(["Bob"])
+    for name in ["Mute microphone", "Turn camera off", "Share screen", "Leave"]:
+        button = ann.page.get_by_role("button", name=name)
+        expect(button).to_be_in_viewport()
+    width = ann.page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    ann.page.screenshot(path=screenshots_dir / "room-phone.png")
