@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -151,8 +152,9 @@ def test_an_unreachable_server_shows_reconnecting_and_recovers(
 
 
 @pytest.fixture
-def replace_killed_workers(cluster: Cluster) -> object:
-    yield None
+def replace_killed_workers(cluster: Cluster) -> Iterator[None]:
+    """Brings the cluster back to two workers for the module's later tests."""
+    yield
     while len(cluster.live_workers) < 2:
         cluster.start_worker()
 
@@ -163,7 +165,7 @@ def test_a_dead_room_worker_shows_reconnecting_and_recovers_elsewhere(
     cluster: Cluster,
     room_name: str,
     participants: list[Participant],
-    replace_killed_workers: object,
+    replace_killed_workers: None,
 ) -> None:
     participants.append(join_room(browser, base_url, room_name, "Ann"))
     participants.append(join_room(browser, base_url, room_name, "Bob"))
