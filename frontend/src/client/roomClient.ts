@@ -23,18 +23,11 @@ import {
   serializeClientEvent,
   type ServerEvent,
 } from "../protocol/mediaEvents";
-import type { TrackMetadata, TrackType } from "../protocol/metadata";
-import { makeTrackId } from "./negotiation";
-import { PeerSession, type PublishedTrack, type SessionCallbacks, type SessionLike } from "./peerSession";
+import type { TrackType } from "../protocol/metadata";
+import { type LocalTrack, LocalTracks } from "./localTracks";
+import { PeerSession, type SessionCallbacks, type SessionLike } from "./peerSession";
 import type { ChannelLike, SocketLike } from "./phoenixTypes";
 import { initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
-
-export interface LocalTrack {
-  readonly type: TrackType;
-  readonly track: MediaStreamTrack;
-  readonly stream: MediaStream;
-  readonly active: boolean;
-}
 
 export interface RoomClientOptions {
   readonly roomName: string;
@@ -57,20 +50,14 @@ export const MESSAGES = {
 
 type Listener = () => void;
 
-interface LocalEntry {
-  track: MediaStreamTrack;
-  stream: MediaStream;
-  active: boolean;
-  /** Id under the current session, null while unpublished. */
-  trackId: string | null;
-}
+export type { LocalTrack };
 
 export class RoomClient {
   private currentState: RoomState = initialRoomState;
   private readonly listeners = new Set<Listener>();
   private channel: ChannelLike | null = null;
   private session: SessionLike | null = null;
-  private readonly local = new Map<TrackType, LocalEntry>();
+  private readonly local = new LocalTracks();
   private readonly remoteMedia = new Map<string, MediaStreamTrack>();
   private mediaFailures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -97,8 +84,7 @@ export class RoomClient {
   }
 
   localTrack(type: TrackType): LocalTrack | null {
-    const entry = this.local.get(type);
-    return entry ? { type, track: entry.track, stream: entry.stream, active: entry.active } : null;
+    return this.local.get(type);
   }
 
   join(): void {
@@ -126,27 +112,18 @@ export class RoomClient {
 
   /** Sets (or with null removes) the local track of one type, published when joined. */
   setLocalTrack(type: TrackType, track: MediaStreamTrack | null, stream?: MediaStream): void {
-    const previous = this.local.get(type);
-    if (previous?.track === track) return;
-    if (previous) {
-      this.local.delete(type);
-      if (previous.trackId) this.session?.unpublish(previous.trackId);
-    }
-    if (track) {
-      const entry: LocalEntry = { track, stream: stream ?? new MediaStream([track]), active: track.enabled, trackId: null };
-      this.local.set(type, entry);
-      if (this.session && this.currentState.status === "connected") this.publish([[type, entry]]);
-    }
+    const { changed, unpublishId } = this.local.replace(type, track, () => stream ?? new MediaStream(track ? [track] : []));
+    if (!changed) return;
+    if (unpublishId) this.session?.unpublish(unpublishId);
+    if (track && this.currentState.status === "connected") this.publish();
     this.notify();
   }
 
   /** Mutes/unmutes a local track and tells the others through its metadata. */
   setActive(type: TrackType, active: boolean): void {
-    const entry = this.local.get(type);
-    if (!entry) return;
-    entry.active = active;
-    entry.track.enabled = active;
-    if (entry.trackId) this.session?.updateMetadata(entry.trackId, { type, active });
+    const result = this.local.setActive(type, active);
+    if (!result) return;
+    if (result.trackId) this.session?.updateMetadata(result.trackId, result.metadata);
     this.notify();
   }
 
@@ -284,18 +261,14 @@ export class RoomClient {
         break;
     }
     this.dispatch({ type: "mediaEvent", event });
-    if (event.type === "connected") this.publish([...this.local.entries()]);
+    if (event.type === "connected") this.publish();
   }
 
-  private publish(entries: readonly (readonly [TrackType, LocalEntry])[]): void {
+  /** Publishes every local track not yet published in the current session. */
+  private publish(): void {
     const selfId = this.currentState.selfId;
     if (!this.session || !selfId) return;
-    const tracks: PublishedTrack[] = entries.map(([type, entry]) => {
-      entry.trackId = makeTrackId(selfId, this.newId());
-      const metadata: TrackMetadata = { type, active: entry.active };
-      return { trackId: entry.trackId, track: entry.track, stream: entry.stream, metadata };
-    });
-    this.session.publish(tracks);
+    this.session.publish(this.local.assignIds(selfId, () => this.newId()));
   }
 
   /** Gives up the current server-side peer and joins again on a fresh channel. */
@@ -323,7 +296,7 @@ export class RoomClient {
     this.session?.close();
     this.session = null;
     this.remoteMedia.clear();
-    for (const entry of this.local.values()) entry.trackId = null;
+    this.local.forgetIds();
   }
 
   private clearRetry(): void {
