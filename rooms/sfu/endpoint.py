@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 
 from aiortc import (
+    RTCBundlePolicy,
     RTCConfiguration,
     RTCPeerConnection,
     RTCRtpTransceiver,
@@ -92,8 +93,15 @@ class Endpoint:
         self._label = f"room {room} peer {peer_id}"
         self._config = config
         self._on_failure = on_failure
+        # max-bundle: every m-line rides the first transport, as the browser
+        # asks. Under aiortc's default "balanced" policy a second m-line of a
+        # kind arriving in one offer gets a transport that is then dropped, and
+        # no media flows on it.
         self._pc = RTCPeerConnection(
-            RTCConfiguration(iceServers=worker_ice_servers(config, peer_id))
+            RTCConfiguration(
+                iceServers=worker_ice_servers(config, peer_id),
+                bundlePolicy=RTCBundlePolicy.MAX_BUNDLE,
+            )
         )
         self._pc.on("connectionstatechange", self._on_state)
         self._inbound: dict[str, Publication] = {}  # by mid
