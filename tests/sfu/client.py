@@ -16,7 +16,13 @@ from collections.abc import Callable
 from typing import Any
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    RTCBundlePolicy,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rooms.messages import RemovalReason
@@ -204,7 +210,14 @@ class MediaClient:
 
     async def _on_offer_data(self, counts: dict[str, int]) -> None:
         if self.pc is None:
-            self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            # max-bundle, as the project's browser client asks for. Under aiortc's default
+            # "balanced" policy the m-lines of a kind other than m-line 0's share a transport
+            # of their own; on the BUNDLE answer aiortc 1.16 moves only the first of them to
+            # m-line 0's transport and stops that one, so the others added in the same offer
+            # never receive anything.
+            self.pc = RTCPeerConnection(
+                RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+            )
             self.pc.on("track", self._on_track)
             for track_id, (track, _) in self.own.items():
                 self._add_sender(track_id, track)

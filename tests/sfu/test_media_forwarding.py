@@ -10,12 +10,13 @@ from aiortc import RTCConfiguration, RTCPeerConnection, VideoStreamTrack
 from aiortc.codecs import opus, vpx
 
 from rooms.sfu import forwarding
-from tests.sfu.client import EncodedAudioTrack, EncodedVideoTrack
+from tests.sfu.client import EncodedAudioTrack, EncodedVideoTrack, MediaClient
 from tests.sfu.conftest import Harness, settle
 
 pytestmark = pytest.mark.media
 
 CAMERA = {"type": "camera", "active": True}
+MICROPHONE = {"type": "microphone", "active": True}
 
 
 @pytest.fixture
@@ -194,3 +195,29 @@ async def test_a_sent_m_line_not_named_in_mid_to_track_id_is_refused(harness: Ha
         assert "tracksAdded" not in bob.types()
     finally:
         await pc.close()
+
+
+async def test_late_joiner_receives_every_publisher_from_its_first_offer(harness: Harness) -> None:
+    # Carol's first offer carries her own audio and video plus two recvonly m-lines of
+    # each kind, as a browser's does; every one must get media.
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    tracks = []
+    for publisher in (alice, bob):
+        tracks.append(publisher.add_track(EncodedAudioTrack(), MICROPHONE))
+        tracks.append(await publisher.publish(EncodedVideoTrack(), CAMERA))
+    await settle(lambda: tracks[0] in bob.remote_tracks and tracks[2] in alice.remote_tracks)
+    carol = MediaClient(harness.room, "carol")
+    harness.outbox.clients["carol"] = carol
+    harness.clients.append(carol)
+    carol.add_track(EncodedAudioTrack(), MICROPHONE)
+    carol.add_track(EncodedVideoTrack(), CAMERA)
+    await carol.join()
+    await settle(lambda: all(len(carol.received.get(t, [])) >= 5 for t in tracks))
+    assert carol.answers == 1, "everything was negotiated in carol's first offer"
+    assert sorted(t.kind for t in carol.pc.getTransceivers() if t.direction == "recvonly") == [
+        "audio",
+        "audio",
+        "video",
+        "video",
+    ]
