@@ -111,6 +111,7 @@ class Publication:
         self._subscribers: set[SubscriberTrack] = set()
         self._last_pli = -KEYFRAME_INTERVAL
         self._pli_task: asyncio.Task[None] | None = None
+        self._pli_deferred = False  # the pending request is waiting out the rate limit
         self._reader: asyncio.Task[None] | None = None
         self.packets = 0
         self.keyframes_requested = 0
@@ -150,19 +151,35 @@ class Publication:
     async def _pli_after(self, delay: float) -> None:
         try:
             if delay:
+                self._pli_deferred = True
                 await asyncio.sleep(delay)
+                self._pli_deferred = False
             self._last_pli = time.monotonic()
             self.keyframes_requested += 1
             logger.debug("%s: PLI to publisher", self._label)
             await self._send_pli()
         finally:
             self._pli_task = None
+            self._pli_deferred = False
+
+    def _keyframe_passed(self) -> None:
+        """A keyframe reached every subscriber: it answers any request still waiting.
+
+        Without this, a request deferred by the rate limit fires after the keyframe
+        it asked for, and the next joiner's request waits a whole interval for it.
+        """
+        if self._pli_deferred and self._pli_task is not None:
+            self._pli_task.cancel()
+            self._pli_task = None
+            self._pli_deferred = False
 
     async def _read(self) -> None:
         try:
             while True:
                 packet: Any = await self._source.recv()
                 self.packets += 1
+                if packet.is_keyframe:
+                    self._keyframe_passed()
                 for subscriber in list(self._subscribers):
                     subscriber.offer(packet)
         except MediaStreamError:

@@ -122,3 +122,16 @@ async def test_publisher_end_ends_subscribers(publication: tuple) -> None:
     source.queue.put_nowait(None)
     with pytest.raises(MediaStreamError):
         await asyncio.wait_for(reader, 5)
+
+
+async def test_a_keyframe_answers_a_request_deferred_by_the_rate_limit(publication: tuple) -> None:
+    pub, source, plis = publication
+    pub.request_keyframe()
+    await settle(lambda: plis.count == 1)
+    pub.request_keyframe()  # deferred: the limit allows the next PLI in an interval
+    await source.queue.put(packet(1, key=True))
+    await asyncio.sleep(forwarding.KEYFRAME_INTERVAL * 1.5)
+    assert plis.count == 1
+    # With nothing pending, a later request goes out at once.
+    pub.request_keyframe()
+    await settle(lambda: plis.count == 2, timeout=0.5)
