@@ -101,6 +101,10 @@ class MembraneBot(Bot):
     async def _run(self) -> None:
         while True:
             event = await self._events.get()
+            if self._pc is not None and self._pc.signalingState == "closed":
+                # The server closed its side (peer removed): aiortc then closes ours.
+                self.error = self.error or "peer connection closed by the server"
+                continue
             try:
                 await self._handle(event)
             except Exception as exc:  # a bench bot reports and keeps counting
