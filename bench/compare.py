@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             args.participants,
             duration=args.duration,
             warmup=args.warmup,
-            extra=("--join-probes", str(args.probes)),
+            # The baseline's join time is not a question, and its saturated worker makes
+            # each probe wait for its timeout.
+            extra=("--join-probes", str(0 if system == "transcode" else args.probes)),
             janus_event_loops=args.janus_event_loops,
         )
         result.pop("streams", None)

@@ -16,9 +16,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +54,9 @@ class Target:
 @contextlib.contextmanager
 def running(system: str, *, janus_event_loops: int = 0) -> Iterator[Target]:
     """Start ``system``; yield where to send the bots."""
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (e.g. from `timeout`) becomes SystemExit, so the servers are stopped.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     if system == "janus":
         from bench.janus import running_janus
 
