@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 
@@ -10,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.room_page import Participant, join_room
-from tests.support.cluster import Cluster, WebProcess, kill_hard
+from tests.support.cluster import Cluster, kill_hard
 
 pytestmark = pytest.mark.browser
 
@@ -103,27 +102,6 @@ def test_without_a_camera_joins_with_audio_only(
     bob.wait_for_tile("Ann", "t => !t.micMuted && t.cameraOff")
 
 
-def restart_web_on_its_port(cluster: Cluster, web: WebProcess) -> WebProcess:
-    """A new daphne on the same port, so pages reconnect to the address they know."""
-    popen, log_path = cluster._spawn(
-        f"{web.name}-restarted",
-        [
-            sys.executable,
-            "-m",
-            "daphne",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(web.port),
-            "videoroom_project.asgi:application",
-        ],
-    )
-    restarted = WebProcess(f"{web.name}-restarted", popen, log_path, port=web.port)
-    cluster.webs[cluster.webs.index(web)] = restarted
-    cluster.wait_ready(restarted)
-    return restarted
-
-
 def test_an_unreachable_server_shows_reconnecting_and_recovers(
     browser: Browser,
     base_url: str,
@@ -143,7 +121,7 @@ def test_an_unreachable_server_shows_reconnecting_and_recovers(
             timeout=20_000
         )
     time.sleep(2)  # a few failed reconnection attempts while the server is unreachable
-    restart_web_on_its_port(cluster, web)
+    cluster.restart_web(web)
     ann.wait_for_videos_from(["Bob"], timeout_ms=60_000)
     bob.wait_for_videos_from(["Ann"], timeout_ms=60_000)
     for person in participants:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import shortuuid
 
+from tests.support.daphne import daphne_command
 from tests.support.ports import free_tcp_port
 from tests.support.redis_server import running_redis
 
@@ -135,11 +136,19 @@ class Cluster:
         """Start one daphne; ``wait_ready`` waits until it answers /healthz."""
         port = free_tcp_port()
         name = f"web{len(self.webs) + 1}"
-        args = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-        popen, log_path = self._spawn(name, [*args, "videoroom_project.asgi:application"])
+        popen, log_path = self._spawn(name, daphne_command(port))
         web = WebProcess(name, popen, log_path, port=port)
         self.webs.append(web)
         return web
+
+    def restart_web(self, web: WebProcess) -> WebProcess:
+        """A new daphne in place of a stopped one, on the same port, so pages find it again."""
+        name = f"{web.name}-restarted"
+        popen, log_path = self._spawn(name, daphne_command(web.port))
+        restarted = WebProcess(name, popen, log_path, port=web.port)
+        self.webs[self.webs.index(web)] = restarted
+        self.wait_ready(restarted)
+        return restarted
 
     def launch_worker(self) -> WorkerProcess:
         """Start one ``manage.py roomworker``; ``wait_ready`` waits for its ready line."""

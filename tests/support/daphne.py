@@ -75,22 +75,27 @@ class DaphneServer:
         return self.log_path.read_text(errors="replace")[-tail_chars:]
 
 
+def daphne_command(port: int) -> list[str]:
+    """The command line of a daphne serving the project on 127.0.0.1:``port``."""
+    return [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "videoroom_project.asgi:application",
+    ]
+
+
 @contextmanager
 def running_daphne(env: dict[str, str], log_path: Path) -> Iterator[DaphneServer]:
     """Start daphne with ``env``, yield once it accepts TCP connections, then stop it."""
     port = free_tcp_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "videoroom_project.asgi:application",
-            ],
+            daphne_command(port),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
