@@ -54,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
                 warmup=args.warmup,
                 janus_event_loops=args.janus_event_loops,
             )
-            result.pop("streams", None)
             ok, why = passes(result)
             result["passes"], result["verdict"] = ok, why
             rows.append(result)

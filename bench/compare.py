@@ -46,7 +46,6 @@ def main(argv: list[str] | None = None) -> int:
             extra=("--join-probes", str(0 if system == "transcode" else args.probes)),
             janus_event_loops=args.janus_event_loops,
         )
-        result.pop("streams", None)
         results[system] = result
         print(point_row(result), flush=True)
     print()

@@ -51,7 +51,6 @@ def main(argv: list[str] | None = None) -> int:
                 warmup=args.warmup,
                 janus_event_loops=args.janus_event_loops,
             )
-            result.pop("streams", None)
             rows.append(result)
             print(point_row(result), flush=True)
     for system in args.systems:

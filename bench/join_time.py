@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> int:
             extra=("--join-probes", str(args.joins)),
             janus_event_loops=args.janus_event_loops,
         )
-        result.pop("streams", None)
         probes = result.get("join_probes", [])
         first = [p["first_keyframe_s"] for p in probes if p["first_keyframe_s"] is not None]
         every = [p["all_keyframes_s"] for p in probes if p["all_keyframes_s"] is not None]

@@ -35,7 +35,6 @@ def main(argv: list[str] | None = None) -> int:
                 warmup=args.warmup,
                 janus_event_loops=args.janus_event_loops,
             )
-            result.pop("streams", None)
             loaded = max(p["rss_mb"] for p in result["server_processes"].values())
             result["rss_loaded_mb"] = loaded
             result["mb_per_peer"] = (loaded - result["server_idle_rss_mb"]) / size
