@@ -1,7 +1,7 @@
 """``python -m bench.worker_launcher``: ``manage.py roomworker`` with bench-only variations.
 
 --transcode   the baseline: aiortc's default relay. Received tracks are decoded (the
-              passthrough tap is not applied) and every subscriber's sender re-encodes
+              forwarding tap is not applied) and every subscriber's sender re-encodes
               the frames it gets from a ``MediaRelay`` (buffered=False), as in aiortc's
               examples/server. Signalling, ICE and the Room are this project's, unchanged.
 --fix-bundle  answer with ``bundlePolicy=MAX_BUNDLE``. Works around a forwarding bug
@@ -22,32 +22,22 @@ import sys
 from typing import Any
 
 
-class RelayTrack:
-    """What a subscriber's sender reads: a MediaRelay proxy that can be ended."""
-
-    def __new__(cls, proxy: Any) -> Any:
-        # The Endpoint calls end() on unsubscribe (a SubscriberTrack method); stop() suffices.
-        proxy.end = proxy.stop
-        return proxy
-
-
 class RelayPublication:
     """Stands in for rooms.sfu.forwarding.Publication: decoded frames fanned out by MediaRelay."""
 
-    def __init__(
-        self, track_id: str, kind: str, source: Any, send_pli: Any, *, label: str = ""
-    ) -> None:
+    def __init__(self, track_id: str, kind: str, send_pli: Any, *, label: str = "") -> None:
         from aiortc.contrib.media import MediaRelay
 
         self.track_id = track_id
         self.kind = kind
-        self._source = source
+        self._source: Any = None
         self._relay = MediaRelay()
         self._drain: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self, receiver: Any) -> None:
         # Read from the start: an unread RemoteStreamTrack queues decoded frames without bound.
         if self._drain is None:
+            self._source = receiver.track
             self._drain = asyncio.get_running_loop().create_task(self._read())
 
     async def _read(self) -> None:
@@ -58,8 +48,11 @@ class RelayPublication:
             while True:
                 await proxy.recv()
 
-    def subscribe(self) -> Any:
-        return RelayTrack(self._relay.subscribe(self._source, buffered=False))
+    def attach(self, sender: Any) -> Any:
+        """The sender encodes what the relay gives it; the Endpoint stop()s the proxy."""
+        proxy = self._relay.subscribe(self._source, buffered=False)
+        sender.replaceTrack(proxy)
+        return proxy
 
     def request_keyframe(self) -> None:
         """Each subscriber has its own encoder, which starts on a keyframe: nothing to relay."""
@@ -90,7 +83,6 @@ def main() -> None:
         )
     if args.transcode:
         endpoint.Publication = RelayPublication  # type: ignore[misc,assignment]
-        endpoint.passthrough.mark_passthrough = lambda track: None  # type: ignore[assignment]
     from django.core.management import call_command
 
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]

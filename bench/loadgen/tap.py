@@ -18,23 +18,9 @@ from aiortc.rtp import RtpPacket
 
 from bench.loadgen.stats import StreamStats
 from bench.media import STAMP_SIZE, read_stamp
+from rooms.sfu.vp8 import descriptor_size
 
 _PLI_INTERVAL_S = 1.0
-
-
-def vp8_descriptor_size(payload: bytes) -> int:
-    """Length of the VP8 payload descriptor (RFC 7741 section 4.2) at the start of ``payload``."""
-    size = 1
-    if payload[0] & 0x80:  # X: extension byte follows
-        ext = payload[1]
-        size = 2
-        if ext & 0x80:  # I: picture id, 7 or 15 bits
-            size += 2 if payload[2] & 0x80 else 1
-        if ext & 0x40:  # L: TL0PICIDX
-            size += 1
-        if ext & 0x30:  # T or K: TID/KEYIDX byte
-            size += 1
-    return size
 
 
 class ReceiveTap:
@@ -61,7 +47,7 @@ class ReceiveTap:
             return
         if not payload:
             return
-        descriptor = vp8_descriptor_size(payload)
+        descriptor = descriptor_size(payload)
         if packet.timestamp != self._frame_ts:
             self._frame_ts = packet.timestamp
             # S=1 and PID=0 start a frame; the VP8 header's P bit is 0 for keyframes.

@@ -1,1 +1,1 @@
-"""The Room (SFU) of a live room: media events, aiortc endpoints, passthrough forwarding."""
+"""The Room (SFU) of a live room: media events, aiortc endpoints, RTP forwarding."""

@@ -24,8 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
-from rooms.sfu import passthrough
-from rooms.sfu.forwarding import PliSender, Publication, SubscriberTrack
+from rooms.sfu.forwarding import PliSender, Publication, Subscription
 from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
 from rooms.sfu.network import configure_gathering, worker_ice_servers
@@ -53,7 +52,7 @@ class _Slot:
     source: Publication | None  # None once unsubscribed
     track_id: str
     transceiver: RTCRtpTransceiver | None = None
-    track: SubscriberTrack | None = None
+    subscription: Subscription | None = None
 
 
 def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
@@ -89,7 +88,6 @@ class Endpoint:
     def __init__(
         self, room: str, peer_id: str, *, config: MediaConfig, on_failure: FailureCallback
     ) -> None:
-        passthrough.install()
         self._label = f"room {room} peer {peer_id}"
         self._config = config
         self._on_failure = on_failure
@@ -193,9 +191,8 @@ class Endpoint:
                 self._slots.remove(slot)  # never offered: nothing on the client to keep
                 continue
             slot.transceiver.direction = "inactive"
-            if slot.track is not None:
-                slot.track.stop()
-                slot.track.end()  # lets the sender's RTP loop finish
+            if slot.subscription is not None:
+                slot.subscription.stop()
 
     def track_counts(self) -> tuple[int, int]:
         audio = sum(1 for slot in self._slots if slot.kind == "audio")
@@ -213,8 +210,8 @@ class Endpoint:
             await publication.close()
         self._inbound.clear()
         for slot in self._slots:
-            if slot.track is not None:
-                slot.track.stop()
+            if slot.subscription is not None:
+                slot.subscription.stop()
         self._slots.clear()
         await self._pc.close()
         logger.info("%s: peer connection closed", self._label)
@@ -226,9 +223,6 @@ class Endpoint:
     ) -> tuple[list[Publication], list[str]]:
         sending: dict[str, tuple[RTCRtpTransceiver, str]] = {}
         for t in transceivers:
-            if t.receiver.track is not None:
-                # Nothing is ever decoded here, whatever the client sends.
-                passthrough.mark_passthrough(t.receiver.track)
             if t._offerDirection not in ("recvonly", "sendrecv"):
                 continue  # the client does not send on this m-line
             if t.mid in mid_to_track_id:
@@ -251,11 +245,12 @@ class Endpoint:
             publication = Publication(
                 track_id,
                 "audio" if transceiver.kind == "audio" else "video",
-                transceiver.receiver.track,
                 self._pli_sender(transceiver, _media_ssrc(sdp, mid)),
                 label=f"{self._label} track {track_id}",
             )
-            publication.start()
+            # Nothing is ever decoded here, whatever the client sends: the publication
+            # takes the receiver's packets before its jitter buffer.
+            publication.start(transceiver.receiver)
             self._inbound[mid] = publication
             added.append(publication)
         return added, removed
@@ -271,12 +266,10 @@ class Endpoint:
             waiting = [s for s in self._slots if s.kind == kind and s.transceiver is None]
             for slot, transceiver in zip(waiting, free, strict=False):
                 assert slot.source is not None  # unsubscribed unbound slots are removed
-                track = slot.source.subscribe()
-                transceiver.sender.replaceTrack(track)
+                # The sender's PLI/FIR go to the publisher, rate-limited there.
+                subscription = slot.source.attach(transceiver.sender)
                 transceiver.direction = "sendonly"
-                # A subscriber's PLI/FIR goes to the publisher, rate-limited there.
-                transceiver.sender._send_keyframe = slot.source.request_keyframe  # type: ignore[method-assign]
-                slot.transceiver, slot.track = transceiver, track
+                slot.transceiver, slot.subscription = transceiver, subscription
 
     def _pli_sender(self, transceiver: RTCRtpTransceiver, ssrc: int | None) -> PliSender:
         receiver = transceiver.receiver

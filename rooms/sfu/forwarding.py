@@ -1,118 +1,236 @@
-"""Fan-out of one published track's encoded frames to its subscribers.
+"""Fan-out of one published track's RTP packets to its subscribers' senders.
 
-A Publication reads its publisher's RemoteStreamTrack from the moment the track exists
-(an unread track queues without bound, feasibility pitfall 6) and offers every packet
-to each SubscriberTrack. A SubscriberTrack is what a subscriber's RTCRtpSender reads;
-it holds back video deltas until its first keyframe, since a decoder fed a delta
-without its reference frame shows corruption until the next keyframe (pitfall 7).
-Keyframe requests (subscriber PLI/FIR, a new subscriber, an overflow) go to the
-publisher as a PLI, at most one per ``KEYFRAME_INTERVAL`` per track.
+A Publication taps its publisher's RTCRtpReceiver: every RTP packet aiortc accepts
+(SRTP-checked, parsed, RTX unwrapped) comes to ``on_rtp`` on the event loop, before any
+jitter buffer, and is written at once to every Subscription. Nothing is reassembled,
+queued, decoded or awaited per packet (docs/benchmarks.md has the cost this removes).
+
+A Subscription rewrites what a subscriber must see as one continuous stream of its own
+sender: SSRC and payload type from its negotiation, sequence numbers and timestamps
+shifted by offsets fixed when it starts. A video subscription starts on the first packet
+of a key frame, since a decoder fed a delta without its reference frame shows corruption
+until the next key frame (feasibility pitfall 7). Keyframe requests (subscriber PLI/FIR,
+a new subscriber) go to the publisher as a PLI, at most one per ``KEYFRAME_INTERVAL``.
+A subscriber's NACK is answered from the publication's recent packets.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-import av
+from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc.rtp import RtpPacket
 
+from rooms.sfu import aiortc_hooks, vp8
 from rooms.sfu.media_events import TrackKind
+from rooms.sfu.rtp_writer import RtpWriter
 
 logger = logging.getLogger(__name__)
 
 # mediasoup's default keyFrameRequestDelay: one PLI/FIR upstream per second per producer.
 KEYFRAME_INTERVAL = 1.0  # seconds
-# About 2 s of video at 30 fps, or of Opus at 50 packets/s; past it the subscriber's
-# sender is stalled, so the backlog is dropped and the subscriber resyncs on a keyframe.
-QUEUE_LIMIT = 100  # packets
+# Packets kept for NACKs: ~9 s of 1 Mbit/s video. A power of two below 2**16, so a
+# sequence number's low bits index it.
+HISTORY_SIZE = 1024
+# Seconds between 1900 (NTP's epoch) and 1970 (Unix time).
+_NTP_EPOCH_OFFSET = 2_208_988_800
 
 PliSender = Callable[[], Awaitable[None]]
 
 
+def ntp_time(unix_seconds: float) -> int:
+    """64-bit NTP timestamp (32.32 fixed point seconds since 1900)."""
+    return int((unix_seconds + _NTP_EPOCH_OFFSET) * 4_294_967_296)
+
+
+class ForwardedPacket:
+    """One received packet as every subscription reads it; also a history entry."""
+
+    __slots__ = (
+        "abs_send_time",
+        "epoch",
+        "index",
+        "keyframe_start",
+        "marker",
+        "ntp_time",
+        "padding",
+        "payload",
+        "timestamp",
+    )
+
+    def __init__(
+        self,
+        epoch: int,
+        index: int,
+        timestamp: int,
+        marker: bool,
+        payload: bytes,
+        padding: int,
+        keyframe_start: bool,
+        ntp: int,
+    ) -> None:
+        self.epoch = epoch  # changes with the publisher's SSRC
+        self.index = index  # the sequence number, extended past its 16-bit wraps
+        self.timestamp = timestamp
+        self.marker = marker
+        self.payload = payload
+        self.padding = padding
+        self.keyframe_start = keyframe_start
+        self.ntp_time = ntp
+        # abs-send-time: 6.18 fixed-point seconds, the NTP time's middle 24 bits.
+        self.abs_send_time = ((ntp >> 14) & 0xFFFFFF).to_bytes(3, "big")
+
+
 class SubscriberTrack(MediaStreamTrack):
-    """One subscriber's view of a Publication: encoded packets, gated on a keyframe."""
+    """The track a subscriber's sender shows (id, kind, msid); packets go around it."""
+
+    def __init__(self, kind: TrackKind) -> None:
+        super().__init__()
+        self.kind = kind
+
+    async def recv(self) -> None:  # type: ignore[override]
+        """Never called: the forwarder replaces the sender's loop that would read it."""
+        raise MediaStreamError
+
+
+class Subscription:
+    """One subscriber sender fed by a Publication."""
+
+    __slots__ = (
+        "_epoch",
+        "_first_sequence",
+        "_first_timestamp",
+        "_publication",
+        "_sequence_offset",
+        "_start_index",
+        "_stopped",
+        "_timestamp_offset",
+        "_timestamp_step",
+        "_video",
+        "_writer",
+        "held_back",
+        "retransmitted",
+        "track",
+    )
 
     def __init__(self, publication: Publication) -> None:
-        super().__init__()
-        self.kind = publication.kind
         self._publication = publication
-        self._queue: asyncio.Queue[av.Packet | None] = asyncio.Queue()
-        self._reading = False  # set by the sender's first recv(): before it, frames would pile up
-        self._need_keyframe = publication.kind == "video"
-        self.dropped = 0
+        self._video = publication.kind == "video"
+        self.track = SubscriberTrack(publication.kind)
+        self._writer: RtpWriter | None = None
+        self._stopped = False
+        self._epoch = -1  # of the packets being forwarded; -1: none yet
+        self._start_index = 0
+        self._sequence_offset = 0
+        self._timestamp_offset = 0
+        self._first_sequence = random.getrandbits(16)  # RFC 3550: random initial values
+        self._first_timestamp = random.getrandbits(32)
+        # After a publisher SSRC change: 20 ms at the codec's clock rate.
+        self._timestamp_step = 1800 if self._video else 960
+        self.held_back = 0  # packets not sent while waiting for a key frame
+        self.retransmitted = 0
 
-    def offer(self, packet: av.Packet) -> None:
-        """Queue a packet for the sender, or drop it while waiting for a keyframe."""
-        if not self._reading:
+    @property
+    def started(self) -> bool:
+        return self._writer is not None
+
+    def start(self, writer: RtpWriter) -> None:
+        """The sender is connected: forward from now on (video: from the next key frame)."""
+        if self._stopped:
             return
-        if self._need_keyframe:
-            if not packet.is_keyframe:
-                self.dropped += 1
-                self._publication.request_keyframe()
-                return
-            self._need_keyframe = False
-        if self._queue.qsize() >= QUEUE_LIMIT:
-            self._resync()
-            return
-        self._queue.put_nowait(packet)
-
-    def end(self) -> None:
-        """The publication is gone: the sender's next recv() raises MediaStreamError."""
-        self._queue.put_nowait(None)
-
-    def _resync(self) -> None:
-        while not self._queue.empty():
-            self._queue.get_nowait()
-            self.dropped += 1
-        if self.kind == "video":
-            self._need_keyframe = True
-            self._publication.request_keyframe()
-
-    async def recv(self) -> av.Packet:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if not self._reading:
-            self._reading = True
-            # A new subscriber should not wait for the publisher's next periodic keyframe.
-            if self.kind == "video":
-                self._publication.request_keyframe()
-        packet = await self._queue.get()
-        if packet is None:
-            self.stop()
-            raise MediaStreamError
-        return packet
+        self._writer = writer
+        if self._video:
+            self._publication.request_keyframe()  # don't wait for the periodic one
 
     def stop(self) -> None:
+        """Forward nothing more; detaches from the publication."""
+        self._stopped = True
+        self._writer = None
         self._publication.detach(self)
-        super().stop()
+
+    def forward(self, packet: ForwardedPacket) -> None:
+        writer = self._writer
+        if writer is None:
+            return
+        if packet.epoch != self._epoch:
+            if self._video and not packet.keyframe_start:
+                self.held_back += 1
+                self._publication.request_keyframe()
+                return
+            self._begin(packet, writer)
+        elif packet.index < self._start_index:
+            return  # reordered from before this subscription's first packet
+        writer.write(
+            (packet.index + self._sequence_offset) & 0xFFFF,
+            (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
+            packet.marker,
+            packet.payload,
+            packet.padding,
+            packet.abs_send_time,
+            packet.ntp_time,
+        )
+
+    def retransmit(self, sequence: int) -> None:
+        """Answer a NACK for ``sequence`` (this sender's numbering) if the packet is kept."""
+        writer = self._writer
+        if writer is None or self._epoch < 0:
+            return
+        packet = self._publication.recent((sequence - self._sequence_offset) & 0xFFFF)
+        if packet is None or packet.epoch != self._epoch or packet.index < self._start_index:
+            return
+        self.retransmitted += writer.resend(
+            sequence,
+            (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
+            packet.marker,
+            packet.payload,
+            packet.padding,
+            packet.abs_send_time,
+        )
+
+    def _begin(self, packet: ForwardedPacket, writer: RtpWriter) -> None:
+        """Map the publisher's numbering onto this sender's, continuing what was sent."""
+        if writer.last_sequence is None:
+            sequence, timestamp = self._first_sequence, self._first_timestamp
+        else:
+            sequence = writer.last_sequence + 1
+            timestamp = writer.last_timestamp + self._timestamp_step
+        self._sequence_offset = (sequence - packet.index) & 0xFFFF
+        self._timestamp_offset = (timestamp - packet.timestamp) & 0xFFFFFFFF
+        self._start_index = packet.index
+        self._epoch = packet.epoch
 
 
 class Publication:
-    """A published track: its reader task, its subscribers and the keyframe request limiter."""
+    """A published track: its receive tap, its subscriptions and the keyframe request limiter."""
 
     def __init__(
         self,
         track_id: str,
         kind: TrackKind,
-        source: MediaStreamTrack,
         send_pli: PliSender,
         *,
         label: str = "",
     ) -> None:
         self._track_id = track_id
         self._kind: TrackKind = kind
-        self._source = source
+        self._video = kind == "video"
         self._send_pli = send_pli
         self._label = label or track_id
-        self._subscribers: set[SubscriberTrack] = set()
+        self._fanout: tuple[Subscription, ...] = ()
+        self._history: list[ForwardedPacket | None] = [None] * HISTORY_SIZE
+        self._ssrc: int | None = None
+        self._epoch = -1
+        self._highest = 0  # extended sequence number of the newest packet of this epoch
         self._last_pli = -KEYFRAME_INTERVAL
         self._pli_task: asyncio.Task[None] | None = None
         self._pli_deferred = False  # the pending request is waiting out the rate limit
-        self._reader: asyncio.Task[None] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.packets = 0
         self.keyframes_requested = 0
 
@@ -124,34 +242,105 @@ class Publication:
     def kind(self) -> TrackKind:
         return self._kind
 
-    def start(self) -> None:
-        """Start reading the publisher's track; owned and cancelled by close()."""
-        if self._reader is None:
-            self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    def subscribe(self) -> SubscriberTrack:
-        track = SubscriberTrack(self)
-        self._subscribers.add(track)
-        return track
-
-    def detach(self, track: SubscriberTrack) -> None:
-        self._subscribers.discard(track)
-
     @property
     def subscriber_count(self) -> int:
-        return len(self._subscribers)
+        return len(self._fanout)
+
+    def start(self, receiver: RTCRtpReceiver) -> None:
+        """Take ``receiver``'s packets from now on; owned and undone by close()."""
+        if self._watch is not None:
+            return
+        aiortc_hooks.tap_receiver(receiver, self.on_rtp, label=self._label)
+        self._watch = asyncio.get_running_loop().create_task(self._watch_end(receiver))
+
+    def subscribe(self) -> Subscription:
+        """A subscription not bound to a sender; ``start`` it with a writer."""
+        subscription = Subscription(self)
+        self._fanout = (*self._fanout, subscription)
+        return subscription
+
+    def attach(self, sender: RTCRtpSender) -> Subscription:
+        """Feed ``sender``: it starts forwarding once its DTLS transport is up."""
+        subscription = self.subscribe()
+        sender.replaceTrack(subscription.track)
+
+        def on_start(parameters: RTCRtpSendParameters) -> None:
+            payload_type = parameters.codecs[0].payloadType
+            if payload_type is None:  # aiortc numbers every negotiated codec
+                raise ValueError(f"{self._label}: sender codec without a payload type")
+            writer = RtpWriter(
+                ssrc=sender._ssrc,
+                payload_type=payload_type,
+                extension_ids=aiortc_hooks.extension_ids(parameters),
+                mid=parameters.muxId,
+                route=aiortc_hooks.DtlsRoute(sender.transport),
+                report_to=sender,
+            )
+            subscription.start(writer)
+
+        aiortc_hooks.take_over_sender(
+            sender,
+            on_start=on_start,
+            retransmit=subscription.retransmit,
+            request_keyframe=self.request_keyframe,
+        )
+        return subscription
+
+    def detach(self, subscription: Subscription) -> None:
+        self._fanout = tuple(s for s in self._fanout if s is not subscription)
+
+    def recent(self, sequence: int) -> ForwardedPacket | None:
+        """The kept packet with this (16-bit) publisher sequence number, if any."""
+        packet = self._history[sequence % HISTORY_SIZE]
+        if packet is not None and packet.index & 0xFFFF == sequence:
+            return packet
+        return None
+
+    def on_rtp(self, packet: RtpPacket) -> None:
+        """One packet from the publisher: hand it to every subscription (the hot path)."""
+        self.packets += 1
+        if packet.ssrc != self._ssrc:
+            # A new source (the first, or the publisher restarted its stream): every
+            # subscription begins again, video on a key frame.
+            self._ssrc = packet.ssrc
+            self._epoch += 1
+            self._highest = packet.sequence_number + 0x10000
+        sequence = packet.sequence_number
+        highest = self._highest
+        ahead = (sequence - highest) & 0xFFFF
+        if ahead < 0x8000:
+            index = self._highest = highest + ahead
+        else:
+            index = highest - (0x10000 - ahead)
+        payload = packet.payload
+        keyframe_start = self._video and vp8.starts_keyframe(payload)
+        if keyframe_start:
+            self._keyframe_passed()
+        forwarded = ForwardedPacket(
+            self._epoch,
+            index,
+            packet.timestamp,
+            bool(packet.marker),
+            payload,
+            packet.padding_size,
+            keyframe_start,
+            ntp_time(time.time()),
+        )
+        self._history[index % HISTORY_SIZE] = forwarded
+        for subscription in self._fanout:
+            subscription.forward(forwarded)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe now, or once the rate limit allows."""
-        if self._kind != "video" or self._pli_task is not None:
+        if not self._video or self._pli_task is not None:
             return  # a request is already on its way
         delay = max(0.0, self._last_pli + KEYFRAME_INTERVAL - time.monotonic())
+        self._pli_deferred = delay > 0
         self._pli_task = asyncio.get_running_loop().create_task(self._pli_after(delay))
 
     async def _pli_after(self, delay: float) -> None:
         try:
             if delay:
-                self._pli_deferred = True
                 await asyncio.sleep(delay)
                 self._pli_deferred = False
             self._last_pli = time.monotonic()
@@ -163,9 +352,9 @@ class Publication:
             self._pli_deferred = False
 
     def _keyframe_passed(self) -> None:
-        """A keyframe reached every subscriber: it answers any request still waiting.
+        """A key frame is on its way to every subscription: it answers a waiting request.
 
-        Without this, a request deferred by the rate limit fires after the keyframe
+        Without this, a request deferred by the rate limit fires after the key frame
         it asked for, and the next joiner's request waits a whole interval for it.
         """
         if self._pli_deferred and self._pli_task is not None:
@@ -173,28 +362,25 @@ class Publication:
             self._pli_task = None
             self._pli_deferred = False
 
-    async def _read(self) -> None:
+    async def _watch_end(self, receiver: RTCRtpReceiver) -> None:
+        # The tap leaves the receiver's track nothing to yield until the receiver stops.
+        track = receiver.track
         try:
             while True:
-                packet: Any = await self._source.recv()
-                self.packets += 1
-                if packet.is_keyframe:
-                    self._keyframe_passed()
-                for subscriber in list(self._subscribers):
-                    subscriber.offer(packet)
+                await track.recv()
         except MediaStreamError:
             logger.debug("%s: publisher track ended", self._label)
-        finally:
-            for subscriber in list(self._subscribers):
-                subscriber.end()
+        self._end_subscriptions()
+
+    def _end_subscriptions(self) -> None:
+        for subscription in self._fanout:
+            subscription.stop()
 
     async def close(self) -> None:
-        """Stop reading, end every subscriber track, cancel a pending PLI."""
-        tasks = [t for t in (self._reader, self._pli_task) if t is not None]
+        """Stop forwarding, detach every subscription, cancel a pending PLI."""
+        tasks = [t for t in (self._watch, self._pli_task) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._reader = self._pli_task = None
-        for subscriber in list(self._subscribers):
-            subscriber.end()
-        self._subscribers.clear()
+        self._watch = self._pli_task = None
+        self._end_subscriptions()

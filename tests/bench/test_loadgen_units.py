@@ -1,4 +1,4 @@
-"""The load generator's own arithmetic: stamps, VP8 descriptors, stream counters."""
+"""The load generator's own arithmetic: stamps, stream counters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from bench.cli import fit_slope
 from bench.loadgen.stats import StreamStats, percentile
-from bench.loadgen.tap import vp8_descriptor_size
 from bench.media import STAMP_SIZE, read_stamp, stamp
 
 pytestmark = pytest.mark.bench
@@ -20,19 +19,6 @@ def test_a_stamp_round_trips_from_the_frame_tail() -> None:
 def test_a_frame_without_a_stamp_reads_as_none() -> None:
     assert read_stamp(b"x" * STAMP_SIZE) is None
     assert read_stamp(b"short") is None
-
-
-@pytest.mark.parametrize(
-    ("payload", "size"),
-    [
-        (bytes([0x10, 0x00]), 1),  # no extension
-        (bytes([0x90, 0x80, 0x05, 0x00]), 3),  # 7-bit picture id
-        (bytes([0x90, 0x80, 0x85, 0x01, 0x00]), 4),  # 15-bit picture id (aiortc's pack)
-        (bytes([0x90, 0xE0, 0x85, 0x01, 0x02, 0x03, 0x00]), 6),  # + TL0PICIDX + TID
-    ],
-)
-def test_vp8_descriptor_size_follows_rfc7741(payload: bytes, size: int) -> None:
-    assert vp8_descriptor_size(payload) == size
 
 
 def test_stream_counts_sequence_gaps_as_lost_and_ignores_late_packets() -> None:

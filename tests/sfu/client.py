@@ -27,8 +27,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from rooms.messages import RemovalReason
 from rooms.roomtypes import PeerInfo
-from rooms.sfu import passthrough
 from rooms.sfu.room import Room
+from tests.sfu import encoded_receiver
 
 VIDEO_CLOCK = fractions.Fraction(1, 90000)
 
@@ -247,8 +247,8 @@ class MediaClient:
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if self.encoded:
-            passthrough.install()
-            passthrough.mark_passthrough(track)
+            encoded_receiver.install()
+            encoded_receiver.mark_passthrough(track)
         transceiver = next(
             t
             for t in self.pc.getTransceivers()

@@ -19,7 +19,8 @@ from aiortc import (
 )
 from aiortc.rtcicetransport import RTCIceGatherer
 
-from rooms.sfu import passthrough
+from rooms.sfu import aiortc_hooks
+from tests.sfu import encoded_receiver
 
 
 def params(func: object) -> list[str]:
@@ -31,23 +32,63 @@ def test_pinned_versions() -> None:
     assert aioice.__version__ == "0.13.0"
 
 
-def test_receiver_starts_the_module_level_decoder_worker_by_name() -> None:
-    assert params(passthrough._original_worker) == ["loop", "input_q", "output_q", "decode_error"]
+def test_test_clients_receiver_starts_the_module_level_decoder_worker_by_name() -> None:
+    assert params(encoded_receiver._original_worker) == [
+        "loop",
+        "input_q",
+        "output_q",
+        "decode_error",
+    ]
     source = inspect.getsource(RTCRtpReceiver.receive)
     assert "target=decoder_worker" in source
     assert "self._track._queue" in source
 
 
 def test_install_replaces_decoder_worker_once() -> None:
-    passthrough.install()
-    passthrough.install()
-    assert rtcrtpreceiver.decoder_worker is passthrough._dispatching_worker
+    encoded_receiver.install()
+    encoded_receiver.install()
+    assert rtcrtpreceiver.decoder_worker is encoded_receiver._dispatching_worker
 
 
-def test_sender_packs_non_frames_and_routes_pli_through_send_keyframe() -> None:
-    assert "self.__encoder.pack(data)" in inspect.getsource(RTCRtpSender._next_encoded_frame)
-    assert "self._send_keyframe()" in inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+def test_receiver_passes_every_packet_to_its_jitter_buffer_only_through_add() -> None:
+    source = inspect.getsource(RTCRtpReceiver)
+    assert source.count("self.__jitter_buffer") == 3  # two assignments in __init__, one add
+    assert "pli_flag, encoded_frame = self.__jitter_buffer.add(packet)" in source
+    assert "if encoded_frame is not None and self.__decoder_thread:" in source
+
+
+def test_sender_rtp_loop_start_nack_and_pli_hooks() -> None:
+    send = inspect.getsource(RTCRtpSender.send)
+    assert "self.__started" in send
+    assert "asyncio.ensure_future(self._run_rtp(parameters.codecs[0]))" in send
+    stop = inspect.getsource(RTCRtpSender.stop)
+    assert "self.__rtp_started.wait()" in stop and "self.__rtp_exited.wait()" in stop
+    handle = inspect.getsource(RTCRtpSender._handle_rtcp_packet)
+    assert "await self._retransmit(seq)" in handle
+    assert "self._send_keyframe()" in handle
+    assert params(RTCRtpSender._retransmit) == ["self", "sequence_number"]
     assert params(RTCRtpSender._send_keyframe) == ["self"]
+
+
+def test_sender_report_counters_written_by_the_rtp_writer() -> None:
+    init = inspect.getsource(RTCRtpSender.__init__)
+    report = inspect.getsource(RTCRtpSender._run_rtcp)
+    for name in ("ntp_timestamp", "rtp_timestamp", "octet_count", "packet_count"):
+        assert f"self.__{name} = 0" in init, name
+        assert f"self.__{name}" in report, name
+    assert "self._ssrc" in init
+
+
+def test_dtls_route_uses_the_transports_srtp_session_and_selected_pair() -> None:
+    send_rtp = inspect.getsource(aiortc.RTCDtlsTransport._send_rtp)
+    assert "self._state != State.CONNECTED" in send_rtp
+    assert "self._tx_srtp.protect(data)" in send_rtp
+    assert "self._connection = gatherer._connection" in inspect.getsource(aiortc.RTCIceTransport)
+    sendto = inspect.getsource(ice.Connection.sendto)
+    assert "self._nominated.get(component)" in sendto
+    assert "active_pair.protocol.send_data(data, active_pair.remote_addr)" in sendto
+    assert "self.transport.sendto(data, addr)" in inspect.getsource(ice.StunProtocol.send_data)
+    assert aiortc_hooks.DtlsRoute.__slots__ == ("_dtls", "_ice")
 
 
 def test_receiver_can_send_a_pli() -> None:

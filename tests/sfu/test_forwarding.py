@@ -1,39 +1,73 @@
-"""Keyframe gating and keyframe-request rate limiting, without a peer connection."""
+"""Packet fan-out: key-frame gating, renumbering, NACKs, keyframe-request rate limiting.
+
+No peer connection: packets go into ``Publication.on_rtp`` as aiortc's receive tap hands
+them over, and subscriptions write to a recording writer.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import fractions
+from dataclasses import dataclass, field
 
-import av
 import pytest
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
 
 from rooms.sfu import forwarding
 from rooms.sfu.forwarding import Publication
 from tests.sfu.conftest import settle
 
-
-class QueueTrack(MediaStreamTrack):
-    kind = "video"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.queue: asyncio.Queue[av.Packet | None] = asyncio.Queue()
-
-    async def recv(self) -> av.Packet:
-        packet = await self.queue.get()
-        if packet is None:
-            raise MediaStreamError
-        return packet
+KEY = bytes([0x10, 0x00, 0x9D])  # descriptor S=1 PID=0, then a VP8 header with P=0
+DELTA = bytes([0x10, 0x01, 0x9D])  # S=1, P=1: the first packet of an inter frame
+MIDDLE = bytes([0x00, 0x42])  # a continuation packet (S=0)
 
 
-def packet(index: int, *, key: bool) -> av.Packet:
-    p = av.Packet(bytes([0x10 if key else 0x11, index]))
-    p.pts = index * 3000
-    p.time_base = fractions.Fraction(1, 90000)
-    p.is_keyframe = key
-    return p
+@dataclass
+class Written:
+    sequence: int
+    timestamp: int
+    marker: bool
+    payload: bytes
+    padding: int
+    resent: bool = False
+
+
+@dataclass
+class RecordingWriter:
+    """Stands in for RtpWriter: records what would go on the wire."""
+
+    packets: list[Written] = field(default_factory=list)
+    last_sequence: int | None = None
+    last_timestamp: int = 0
+
+    def write(self, sequence, timestamp, marker, payload, padding, abs_send_time, ntp):  # type: ignore[no-untyped-def]
+        assert len(abs_send_time) == 3 and ntp > 0
+        self.packets.append(Written(sequence, timestamp, marker, payload, padding))
+        self.last_sequence, self.last_timestamp = sequence, timestamp
+
+    def resend(self, sequence, timestamp, marker, payload, padding, abs_send_time):  # type: ignore[no-untyped-def]
+        self.packets.append(Written(sequence, timestamp, marker, payload, padding, resent=True))
+        return True
+
+    @property
+    def sequences(self) -> list[int]:
+        return [p.sequence for p in self.packets]
+
+    @property
+    def payloads(self) -> list[bytes]:
+        return [p.payload for p in self.packets]
+
+
+def rtp(
+    seq: int, payload: bytes, *, ts: int = 0, ssrc: int = 1111, marker: bool = True
+) -> RtpPacket:
+    return RtpPacket(
+        payload_type=96,
+        marker=int(marker),
+        sequence_number=seq & 0xFFFF,
+        timestamp=ts,
+        ssrc=ssrc,
+        payload=payload,
+    )
 
 
 class PliCounter:
@@ -45,39 +79,133 @@ class PliCounter:
 
 
 @pytest.fixture
-async def publication() -> tuple[Publication, QueueTrack, PliCounter]:
-    source, plis = QueueTrack(), PliCounter()
-    pub = Publication("p:1", "video", source, plis)
-    pub.start()
-    yield pub, source, plis
+async def video() -> tuple[Publication, PliCounter]:
+    plis = PliCounter()
+    pub = Publication("p:1", "video", plis)
+    yield pub, plis
     await pub.close()
 
 
-async def test_deltas_are_held_back_until_the_first_keyframe(publication: tuple) -> None:
-    pub, source, _ = publication
+def started(pub: Publication) -> RecordingWriter:
+    writer = RecordingWriter()
+    pub.subscribe().start(writer)  # type: ignore[arg-type]
+    return writer
+
+
+async def test_video_starts_on_the_first_key_frame_packet(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    for seq, payload in enumerate([DELTA, MIDDLE, KEY, MIDDLE, DELTA], start=100):
+        pub.on_rtp(rtp(seq, payload, ts=seq * 3000))
+    assert writer.payloads == [KEY, MIDDLE, DELTA]
+    first = writer.sequences[0]
+    assert writer.sequences == [first, (first + 1) & 0xFFFF, (first + 2) & 0xFFFF]
+    stamps = [p.timestamp for p in writer.packets]
+    assert [(s - stamps[0]) & 0xFFFFFFFF for s in stamps] == [0, 3000, 6000]
+
+
+async def test_a_subscription_forwards_nothing_before_its_sender_starts(video: tuple) -> None:
+    pub, _ = video
     sub = pub.subscribe()
-    first = asyncio.ensure_future(sub.recv())
-    await asyncio.sleep(0)
-    for i, key in enumerate([False, False, True, False]):
-        source.queue.put_nowait(packet(i, key=key))
-    got = [await first, await sub.recv()]
-    assert [bytes(p)[1] for p in got] == [2, 3]
-    assert sub.dropped == 2
+    pub.on_rtp(rtp(1, KEY))
+    writer = RecordingWriter()
+    sub.start(writer)  # type: ignore[arg-type]
+    pub.on_rtp(rtp(2, DELTA))
+    assert writer.packets == []
+    assert sub.held_back == 1
+    pub.on_rtp(rtp(3, KEY))
+    assert writer.payloads == [KEY]
 
 
-async def test_a_subscriber_that_is_not_read_yet_queues_nothing(publication: tuple) -> None:
-    pub, source, _ = publication
-    sub = pub.subscribe()
-    for i in range(5):
-        source.queue.put_nowait(packet(i, key=True))
-    await settle(lambda: pub.packets == 5)
-    assert sub._queue.qsize() == 0
+async def test_audio_is_forwarded_from_the_first_packet() -> None:
+    pub = Publication("p:a", "audio", PliCounter())
+    writer = started(pub)
+    pub.on_rtp(rtp(7, b"\x01opus"))
+    pub.on_rtp(rtp(8, b"\x02opus"))
+    assert writer.payloads == [b"\x01opus", b"\x02opus"]
+    assert pub.keyframes_requested == 0
+    await pub.close()
 
 
-async def test_keyframe_requests_are_limited_to_one_per_interval(publication: tuple) -> None:
-    pub, _, plis = publication
+async def test_sequence_numbers_stay_continuous_across_the_publishers_wrap(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    for seq in range(65533, 65540):  # 65533 .. 65535, 0 .. 3
+        pub.on_rtp(rtp(seq, KEY if seq == 65533 else MIDDLE))
+    first = writer.sequences[0]
+    assert writer.sequences == [(first + i) & 0xFFFF for i in range(7)]
+
+
+async def test_reordered_packets_keep_their_place_and_older_ones_are_dropped(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    pub.on_rtp(rtp(10, KEY))
+    pub.on_rtp(rtp(12, MIDDLE))
+    pub.on_rtp(rtp(11, b"\x00late"))  # reordered, after the start: keeps its number
+    pub.on_rtp(rtp(9, b"\x00before"))  # from before this subscriber's first packet
+    first = writer.sequences[0]
+    assert writer.sequences == [first, (first + 2) & 0xFFFF, (first + 1) & 0xFFFF]
+    assert b"\x00before" not in writer.payloads
+
+
+async def test_a_new_publisher_ssrc_restarts_on_a_key_frame_and_continues_numbering(
+    video: tuple,
+) -> None:
+    pub, _ = video
+    writer = started(pub)
+    pub.on_rtp(rtp(500, KEY, ts=90000))
+    pub.on_rtp(rtp(501, MIDDLE, ts=90000))
+    pub.on_rtp(rtp(40000, DELTA, ssrc=2222, ts=5))  # held back: not a key frame
+    pub.on_rtp(rtp(40001, KEY, ssrc=2222, ts=3005))
+    first = writer.sequences[0]
+    assert writer.payloads == [KEY, MIDDLE, KEY]
+    assert writer.sequences == [first, (first + 1) & 0xFFFF, (first + 2) & 0xFFFF]
+    assert writer.packets[2].timestamp == (writer.packets[1].timestamp + 1800) & 0xFFFFFFFF
+
+
+async def test_a_nack_is_answered_from_the_kept_packets(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    sub = pub._fanout[0]
+    for seq, payload in [(20, KEY), (21, b"\x00a"), (22, b"\x00b")]:
+        pub.on_rtp(rtp(seq, payload, ts=seq))
+    lost = writer.packets[1]
+    sub.retransmit(lost.sequence)
+    sub.retransmit((writer.sequences[0] - 1) & 0xFFFF)  # before its first packet
+    sub.retransmit((writer.sequences[0] + 50) & 0xFFFF)  # never sent
+    resent = [p for p in writer.packets if p.resent]
+    assert resent == [Written(lost.sequence, lost.timestamp, True, b"\x00a", 0, resent=True)]
+    assert sub.retransmitted == 1
+
+
+async def test_padding_only_packets_are_forwarded_with_their_padding() -> None:
+    pub = Publication("p:a", "audio", PliCounter())
+    writer = started(pub)
+    packet = rtp(1, b"")
+    packet.padding_size = 200
+    pub.on_rtp(packet)
+    assert [(p.payload, p.padding) for p in writer.packets] == [(b"", 200)]
+    await pub.close()
+
+
+async def test_a_stopped_subscription_gets_nothing(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    pub._fanout[0].stop()
+    pub.on_rtp(rtp(1, KEY))
+    assert writer.packets == [] and pub.subscriber_count == 0
+
+
+async def test_starting_a_video_subscription_asks_for_a_key_frame(video: tuple) -> None:
+    pub, plis = video
+    started(pub)
+    await settle(lambda: plis.count == 1)
+
+
+async def test_keyframe_requests_are_limited_to_one_per_interval(video: tuple) -> None:
+    pub, plis = video
     loop = asyncio.get_running_loop()
-    started = loop.time()
+    begun = loop.time()
     for _ in range(20):  # about 0.2 s of requests
         pub.request_keyframe()
         await asyncio.sleep(0.01)
@@ -85,53 +213,26 @@ async def test_keyframe_requests_are_limited_to_one_per_interval(publication: tu
     await asyncio.sleep(forwarding.KEYFRAME_INTERVAL * 1.5)
     # One now, the rest collapse into one deferred PLI per interval the burst spanned
     # (more than one interval only on a badly loaded machine).
-    spanned = int((loop.time() - started) / forwarding.KEYFRAME_INTERVAL)
+    spanned = int((loop.time() - begun) / forwarding.KEYFRAME_INTERVAL)
     assert 2 <= plis.count <= spanned + 1, (plis.count, spanned)
 
 
-async def test_new_subscriber_asks_for_a_keyframe_when_it_starts_reading(
-    publication: tuple,
-) -> None:
-    pub, _, plis = publication
-    sub = pub.subscribe()
-    reader = asyncio.ensure_future(sub.recv())
-    await settle(lambda: plis.count == 1)
-    reader.cancel()
-    await asyncio.gather(reader, return_exceptions=True)
-
-
-async def test_overflow_drops_the_backlog_and_waits_for_a_keyframe(publication: tuple) -> None:
-    pub, source, _ = publication
-    sub = pub.subscribe()
-    reader = asyncio.ensure_future(sub.recv())
-    source.queue.put_nowait(packet(0, key=True))
-    await reader
-    for i in range(forwarding.QUEUE_LIMIT + 1):
-        source.queue.put_nowait(packet(i + 1, key=False))
-    source.queue.put_nowait(packet(999 % 256, key=False))
-    source.queue.put_nowait(packet(7, key=True))
-    await settle(lambda: pub.packets == forwarding.QUEUE_LIMIT + 4)
-    assert sub._queue.qsize() == 1
-    assert (await sub.recv()).is_keyframe
-
-
-async def test_publisher_end_ends_subscribers(publication: tuple) -> None:
-    pub, source, _ = publication
-    sub = pub.subscribe()
-    reader = asyncio.ensure_future(sub.recv())
-    source.queue.put_nowait(None)
-    with pytest.raises(MediaStreamError):
-        await asyncio.wait_for(reader, 5)
-
-
-async def test_a_keyframe_answers_a_request_deferred_by_the_rate_limit(publication: tuple) -> None:
-    pub, source, plis = publication
+async def test_a_keyframe_answers_a_request_deferred_by_the_rate_limit(video: tuple) -> None:
+    pub, plis = video
     pub.request_keyframe()
     await settle(lambda: plis.count == 1)
     pub.request_keyframe()  # deferred: the limit allows the next PLI in an interval
-    await source.queue.put(packet(1, key=True))
+    pub.on_rtp(rtp(1, KEY))
     await asyncio.sleep(forwarding.KEYFRAME_INTERVAL * 1.5)
     assert plis.count == 1
     # With nothing pending, a later request goes out at once.
     pub.request_keyframe()
     await settle(lambda: plis.count == 2, timeout=0.5)
+
+
+async def test_close_detaches_every_subscription(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    await pub.close()
+    pub.on_rtp(rtp(1, KEY))
+    assert writer.packets == [] and pub.subscriber_count == 0

@@ -1,6 +1,7 @@
-"""Encoded-frame tap on aiortc's receive path: no decoder runs for a forwarded track.
+"""Test clients' receive side: a track yields encoded frames, reassembled but not decoded.
 
-aiortc 1.16 reassembles each received frame in a jitter buffer and hands it to a thread
+The SFU forwards RTP packets and never reassembles frames; the in-process test clients
+want whole frames to compare with what was published. aiortc 1.16 reassembles each received frame in a jitter buffer and hands it to a thread
 running the module-level ``aiortc.rtcrtpreceiver.decoder_worker``, looked up by name when
 ``RTCRtpReceiver.receive()`` starts it. ``install()`` replaces that name with a dispatcher:
 for a track registered with ``mark_passthrough`` the thread turns every reassembled frame
