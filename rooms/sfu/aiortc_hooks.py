@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import pylibsrtp
 from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
@@ -121,5 +122,10 @@ class DtlsRoute:
         pair = self._ice._nominated.get(1)
         if pair is None:
             return False
-        pair.protocol.transport.sendto(dtls._tx_srtp.protect(packet), pair.remote_addr)
+        try:
+            protected = dtls._tx_srtp.protect(packet)
+        except pylibsrtp.Error:
+            # e.g. a retransmission older than the session's replay window (1024 packets)
+            return False
+        pair.protocol.transport.sendto(protected, pair.remote_addr)
         return True

@@ -232,6 +232,7 @@ class Publication:
         self._pli_deferred = False  # the pending request is waiting out the rate limit
         self._watch: asyncio.Task[None] | None = None
         self.packets = 0
+        self.duplicates = 0
         self.keyframes_requested = 0
 
     @property
@@ -312,6 +313,12 @@ class Publication:
             index = self._highest = highest + ahead
         else:
             index = highest - (0x10000 - ahead)
+        kept = self._history[index % HISTORY_SIZE]
+        if kept is not None and kept.index == index and kept.epoch == self._epoch:
+            # Forwarded already: a retransmission answering a NACK that crossed the
+            # original, or a duplicate from the network.
+            self.duplicates += 1
+            return
         payload = packet.payload
         keyframe_start = self._video and vp8.starts_keyframe(payload)
         if keyframe_start:

@@ -163,6 +163,15 @@ async def test_a_new_publisher_ssrc_restarts_on_a_key_frame_and_continues_number
     assert writer.packets[2].timestamp == (writer.packets[1].timestamp + 1800) & 0xFFFFFFFF
 
 
+async def test_a_packet_received_twice_is_forwarded_once(video: tuple) -> None:
+    pub, _ = video
+    writer = started(pub)
+    for seq in (30, 31, 31, 32, 30):
+        pub.on_rtp(rtp(seq, KEY if seq == 30 else MIDDLE))
+    assert len(writer.packets) == 3
+    assert pub.duplicates == 2
+
+
 async def test_a_nack_is_answered_from_the_kept_packets(video: tuple) -> None:
     pub, _ = video
     writer = started(pub)
