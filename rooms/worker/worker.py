@@ -1,9 +1,10 @@
 """The room worker: hosts one Room per live room it owns, speaks ``room.*``.
 
 Consumers reach it only through the channel layer, on the channel name stored
-in its registry lease. Its lease keeper (lease.py) keeps the lease fresh from a
-thread, so a busy loop does not lose it; it answers joins for rooms it owns, tears a room down when its last peer leaves and, on stop, closes every
-room so that its peers rejoin elsewhere.
+in its registry lease, which its lease keeper (lease.py) renews from a thread
+so that a busy loop does not lose it. It answers joins for rooms it owns, tears
+a room down when its last peer leaves and, on stop, closes every room so that
+its peers rejoin elsewhere.
 """
 
 from __future__ import annotations
@@ -102,9 +103,10 @@ class RoomWorker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        # The keeper's thread ends first, so no renewal can bring the lease back.
+        # The keeper's thread ends before the lease is deleted, so no renewal brings it
+        # back; the lease goes before the rooms, so the peers' rejoins claim rooms on
+        # live workers.
         await self._lease.stop()
-        # The lease goes first, so the peers' rejoins claim rooms on live workers.
         with contextlib.suppress(Exception):
             await self._registry.unregister(self.ref)
         for name, host in list(self._hosts.items()):

@@ -40,7 +40,7 @@ async def registry(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator
 def lease_writer(
     request: pytest.FixtureRequest, registry: Registry, prefix: str
 ) -> Iterator[LeaseWriter]:
-    """The blocking lease writer that goes with ``registry``: itself, or a client of the same keys."""
+    """The blocking lease writer for ``registry``: itself, or a client of the same keys."""
     if isinstance(registry, LocalRegistry):
         yield registry
         return
