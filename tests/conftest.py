@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -24,3 +25,11 @@ def clean_redis(redis_url: str) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_url
+
+
+@pytest.fixture(autouse=True)
+def no_lease_keeper_left() -> Iterator[None]:
+    """Every room worker a test started was stopped, and its lease keeper thread with it."""
+    yield
+    left = [t.name for t in threading.enumerate() if t.name.startswith("lease-keeper-")]
+    assert not left, f"lease keeper threads still running: {left}"

@@ -167,6 +167,7 @@ class VideoroomSettings(TypedDict):
     AUTO_CREATE_ROOMS: bool
     DEFAULT_MAX_PARTICIPANTS: int
     WORKER_LEASE_SECONDS: float
+    WORKER_STALL_SECONDS: float
     SOCKET_IDLE_TIMEOUT_SECONDS: float
     JOIN_TIMEOUT_SECONDS: float
     REDIS_PREFIX: str
@@ -187,6 +188,9 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
         ),
         # A worker whose lease is older than this is dead; heartbeats run at a third of it.
         "WORKER_LEASE_SECONDS": env.number("VIDEOROOM_WORKER_LEASE_SECONDS", 6.0, minimum=1.0),
+        # Leases are renewed from a thread, so a busy event loop keeps its worker's lease;
+        # a loop that has not run for this long (deadlocked, stuck) no longer does.
+        "WORKER_STALL_SECONDS": env.number("VIDEOROOM_WORKER_STALL_SECONDS", 30.0, minimum=2.0),
         # Phoenix closes a socket that sent nothing for 60 s (its :timeout default).
         "SOCKET_IDLE_TIMEOUT_SECONDS": env.number(
             "VIDEOROOM_SOCKET_IDLE_TIMEOUT_SECONDS", 60.0, minimum=1.0

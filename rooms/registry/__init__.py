@@ -36,7 +36,7 @@ async def get_registry() -> Registry:
         else:
             registry = LocalRegistry()
         _registries[loop] = registry
-    if not uses_redis():
+    if isinstance(registry, LocalRegistry):
         from rooms.worker.embedded import ensure_embedded_worker
 
         await ensure_embedded_worker(registry)

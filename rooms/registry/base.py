@@ -76,6 +76,17 @@ class Registry(Protocol):
         """Release connections."""
 
 
+class LeaseWriter(Protocol):
+    """Renews worker leases from a thread other than the registry's event loop.
+
+    The room worker's lease keeper (rooms/worker/lease.py) renews from a thread
+    of its own, so that a saturated event loop does not cost the worker its lease.
+    """
+
+    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+        """Blocking twin of ``Registry.heartbeat``, safe to call from any thread."""
+
+
 def web_id_of(channel: str) -> str:
     """The web process a consumer's channel name belongs to.
 

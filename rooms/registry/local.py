@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 
@@ -12,10 +13,13 @@ class LocalRegistry:
     """Same semantics as RedisRegistry, held in dictionaries.
 
     Every method runs to completion without awaiting, so on one event loop each
-    call is atomic, which is what makes ``claim_room`` race-free here.
+    call is atomic, which is what makes ``claim_room`` race-free here. Worker
+    leases are also renewed from the lease keeper's thread (``renew_lease``), so
+    they alone sit behind a lock.
     """
 
     def __init__(self) -> None:
+        self._lease_lock = threading.Lock()
         self._leases: dict[str, tuple[WorkerRef, int, float]] = {}
         self._owners: dict[str, str] = {}
         self._peers: dict[str, list[LivePeer]] = {}
@@ -23,13 +27,19 @@ class LocalRegistry:
 
     def _live(self) -> dict[str, tuple[WorkerRef, int, float]]:
         now = time.monotonic()
-        return {wid: lease for wid, lease in self._leases.items() if lease[2] > now}
+        with self._lease_lock:
+            return {wid: lease for wid, lease in self._leases.items() if lease[2] > now}
+
+    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+        with self._lease_lock:
+            self._leases[ref.worker_id] = (ref, load, time.monotonic() + lease_seconds)
 
     async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        self._leases[ref.worker_id] = (ref, load, time.monotonic() + lease_seconds)
+        self.renew_lease(ref, load, lease_seconds)
 
     async def unregister(self, ref: WorkerRef) -> None:
-        self._leases.pop(ref.worker_id, None)
+        with self._lease_lock:
+            self._leases.pop(ref.worker_id, None)
 
     async def live_workers(self) -> list[WorkerStatus]:
         return [WorkerStatus(ref, load) for ref, load, _ in self._live().values()]

@@ -5,6 +5,9 @@ Keys (``p`` is the configured prefix, ``g`` a room's group name ``room.<name>``)
 worker ids ever seen (pruned as leases lapse), ``p:owner:g`` the owner's worker
 id, ``p:peers:g`` the live peers (JSON), ``p:web:<id>`` a web process's lease. Claims and releases are Lua scripts,
 so each is one atomic step however many processes race.
+
+RedisLeaseWriter writes the same worker lease over a blocking client, for the
+worker's lease keeper thread.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from rooms.names import GROUP_PREFIX, group_for
 from rooms.registry.base import LivePeer, WorkerRef, WorkerStatus, least_loaded
@@ -37,6 +43,21 @@ return 0
 """
 
 _CLAIM_ATTEMPTS = 3
+# A lease write that takes longer than this is abandoned; the keeper tries again
+# at its next renewal, a third of a lease later (2 s with the default 6 s lease).
+_LEASE_WRITE_TIMEOUT_SECONDS = 2.0
+
+
+def _worker_key(prefix: str, worker_id: str = "") -> str:
+    return f"{prefix}:worker:{worker_id}"
+
+
+def _workers_key(prefix: str) -> str:
+    return f"{prefix}:workers"
+
+
+def _lease_record(ref: WorkerRef, load: int) -> str:
+    return json.dumps({"channel": ref.channel, "load": load})
 
 
 class RedisRegistry:
@@ -51,7 +72,7 @@ class RedisRegistry:
         return cls(Redis.from_url(url, decode_responses=True), prefix)
 
     def _worker_key(self, worker_id: str = "") -> str:
-        return f"{self._prefix}:worker:{worker_id}"
+        return _worker_key(self._prefix, worker_id)
 
     def _owner_key(self, room: str) -> str:
         return f"{self._prefix}:owner:{group_for(room)}"
@@ -60,15 +81,15 @@ class RedisRegistry:
         return f"{self._prefix}:peers:{group_for(room)}"
 
     async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        record = json.dumps({"channel": ref.channel, "load": load})
+        record = _lease_record(ref, load)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._worker_key(ref.worker_id), record, px=int(lease_seconds * 1000))
-            pipe.sadd(f"{self._prefix}:workers", ref.worker_id)
+            pipe.sadd(_workers_key(self._prefix), ref.worker_id)
             await pipe.execute()
 
     async def unregister(self, ref: WorkerRef) -> None:
         await self._redis.delete(self._worker_key(ref.worker_id))
-        await self._redis.srem(f"{self._prefix}:workers", ref.worker_id)
+        await self._redis.srem(_workers_key(self._prefix), ref.worker_id)
 
     async def _statuses(self, worker_ids: list[str]) -> dict[str, WorkerStatus]:
         if not worker_ids:
@@ -82,11 +103,11 @@ class RedisRegistry:
         return statuses
 
     async def live_workers(self) -> list[WorkerStatus]:
-        known = sorted(str(wid) for wid in await self._redis.smembers(f"{self._prefix}:workers"))
+        known = sorted(str(wid) for wid in await self._redis.smembers(_workers_key(self._prefix)))
         statuses = await self._statuses(known)
         lapsed = [wid for wid in known if wid not in statuses]
         if lapsed:
-            await self._redis.srem(f"{self._prefix}:workers", *lapsed)
+            await self._redis.srem(_workers_key(self._prefix), *lapsed)
         return list(statuses.values())
 
     async def heartbeat_web(self, web_ids: Iterable[str], lease_seconds: float) -> None:
@@ -163,3 +184,40 @@ class RedisRegistry:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+class RedisLeaseWriter:
+    """Writes worker leases as RedisRegistry.heartbeat does, over a blocking client.
+
+    Meant for one thread (the lease keeper's). Each write gives up after
+    ``_LEASE_WRITE_TIMEOUT_SECONDS`` without retrying, so the thread stays
+    responsive to its stop and the next renewal is the retry.
+    """
+
+    def __init__(self, client: BlockingRedis, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str) -> RedisLeaseWriter:
+        client = BlockingRedis.from_url(
+            url,
+            decode_responses=True,
+            socket_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,
+            socket_connect_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), 0),
+        )
+        return cls(client, prefix)
+
+    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+        with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(
+                _worker_key(self._prefix, ref.worker_id),
+                _lease_record(ref, load),
+                px=int(lease_seconds * 1000),
+            )
+            pipe.sadd(_workers_key(self._prefix), ref.worker_id)
+            pipe.execute()
+
+    def close(self) -> None:
+        self._redis.close()

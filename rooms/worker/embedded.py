@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from rooms.registry.base import Registry
+from rooms.registry.local import LocalRegistry
 from rooms.worker.rooms import make_room
 from rooms.worker.worker import RoomWorker
 
@@ -17,7 +17,7 @@ _workers: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future[RoomWorker
 )
 
 
-async def ensure_embedded_worker(registry: Registry) -> RoomWorker:
+async def ensure_embedded_worker(registry: LocalRegistry) -> RoomWorker:
     """Start this loop's worker once; concurrent callers wait for the same start."""
     loop = asyncio.get_running_loop()
     started = _workers.get(loop)
@@ -25,8 +25,15 @@ async def ensure_embedded_worker(registry: Registry) -> RoomWorker:
         started = _workers[loop] = loop.create_future()
         layer = get_channel_layer()
         assert layer is not None, "CHANNEL_LAYERS is not configured"
+        # The server's own web code watches this lease on the same loop; the keeper's
+        # thread renews it in the registry directly while that loop is busy.
         worker = RoomWorker(
-            layer, registry, make_room, lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"]
+            layer,
+            registry,
+            make_room,
+            lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
+            lease_writer=registry,
+            stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
         )
         try:
             await worker.start()

@@ -1,9 +1,10 @@
 """The room worker: hosts one Room per live room it owns, speaks ``room.*``.
 
 Consumers reach it only through the channel layer, on the channel name stored
-in its registry lease. It keeps the lease fresh, answers joins for rooms it
-owns, tears a room down when its last peer leaves and, on stop, closes every
-room so that its peers rejoin elsewhere.
+in its registry lease, which its lease keeper (lease.py) renews from a thread
+so that a busy loop does not lose it. It answers joins for rooms it owns, tears
+a room down when its last peer leaves and, on stop, closes every room so that
+its peers rejoin elsewhere.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,9 +24,10 @@ from channels.layers import BaseChannelLayer
 from rooms import services
 from rooms.messages import RemovalReason, room_leave
 from rooms.names import is_valid_room_name
-from rooms.registry.base import LivePeer, Registry, WorkerRef, web_id_of
+from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import PeerInfo, RoomLike, RoomOutbox
 from rooms.worker.host import RoomHost, refuse_unowned
+from rooms.worker.lease import LeaseKeeper
 from rooms.worker.outbox import LayerOutbox
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ RoomFactory = Callable[[str, RoomOutbox], RoomLike]
 _RECEIVE_BACKOFF_MIN = 0.1
 _RECEIVE_BACKOFF_MAX = 2.0
 # No lease renewal within this long after a receive error: longer than the
-# largest backoff, so a worker that cannot receive keeps failing the check.
+# largest backoff, so a worker that cannot receive keeps its renewals held.
 _RECEIVE_ERROR_WINDOW = 2 * _RECEIVE_BACKOFF_MAX
 _ROOM_TYPES = frozenset({"room.join", "room.leave", "room.media_event", "room.kick", "room.close"})
 
@@ -48,18 +49,29 @@ class RoomWorker:
         room_factory: RoomFactory,
         *,
         lease_seconds: float,
+        lease_writer: LeaseWriter,
+        stall_seconds: float,
     ) -> None:
+        """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
+
+        A loop that has not run for ``stall_seconds`` no longer gets its lease renewed.
+        """
         self._layer = layer
         self._registry = registry
         self._room_factory = room_factory
         self._lease_seconds = lease_seconds
+        self._lease = LeaseKeeper(
+            lease_writer,
+            lambda: self.load,
+            lease_seconds=lease_seconds,
+            stall_seconds=stall_seconds,
+        )
         self._hosts: dict[str, RoomHost] = {}
         # Creating, feeding and tearing down a room's host happen under its lock,
         # so a join never lands in a host that is being torn down.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
-        self._last_receive_error = -_RECEIVE_ERROR_WINDOW
         self.ref: WorkerRef | None = None
 
     @property
@@ -75,9 +87,9 @@ class RoomWorker:
         channel = await self._layer.new_channel("roomworker.")
         self.ref = WorkerRef(worker_id=shortuuid.uuid()[:12], channel=channel)
         await self._registry.heartbeat(self.ref, 0, self._lease_seconds)
+        self._lease.start(self.ref)
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
-            asyncio.create_task(self._heartbeat_loop(), name="room-worker-heartbeat"),
             asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
@@ -91,7 +103,10 @@ class RoomWorker:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        # The lease goes first, so the peers' rejoins claim rooms on live workers.
+        # The keeper's thread ends before the lease is deleted, so no renewal brings it
+        # back; the lease goes before the rooms, so the peers' rejoins claim rooms on
+        # live workers.
+        await self._lease.stop()
         with contextlib.suppress(Exception):
             await self._registry.unregister(self.ref)
         for name, host in list(self._hosts.items()):
@@ -100,20 +115,6 @@ class RoomWorker:
                 await self._registry.release_room(name, self.ref)
         self._hosts.clear()
         logger.info("room worker %s stopped (%s)", self.ref.worker_id, reason)
-
-    async def _heartbeat_loop(self) -> None:
-        assert self.ref is not None
-        while True:
-            await asyncio.sleep(self._lease_seconds / 3)
-            if time.monotonic() - self._last_receive_error < _RECEIVE_ERROR_WINDOW:
-                logger.warning(
-                    "room worker %s: not receiving, lease left to lapse", self.ref.worker_id
-                )
-                continue
-            try:
-                await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
-            except Exception:
-                logger.exception("room worker %s: heartbeat failed", self.ref.worker_id)
 
     async def _reap_loop(self) -> None:
         """Remove peers whose web process died without closing their sockets.
@@ -154,8 +155,8 @@ class RoomWorker:
                 message = await self._layer.receive(self.ref.channel)
             except Exception:
                 # Redis went away or timed out; keep trying. While this lasts the
-                # heartbeat stops renewing the lease, so other workers take over.
-                self._last_receive_error = time.monotonic()
+                # keeper stops renewing the lease, so other workers take over.
+                self._lease.hold(_RECEIVE_ERROR_WINDOW)
                 logger.exception("room worker %s: receive failed", self.ref.worker_id)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _RECEIVE_BACKOFF_MAX)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import shortuuid
 
-from rooms.registry.base import Registry
+from rooms.registry.base import LeaseWriter, Registry
 from rooms.registry.local import LocalRegistry
-from rooms.registry.redis import RedisRegistry
+from rooms.registry.redis import RedisLeaseWriter, RedisRegistry
 
 
 def unique_prefix() -> str:
@@ -34,3 +34,16 @@ async def registry(request: pytest.FixtureRequest, prefix: str) -> AsyncIterator
     remote = RedisRegistry.from_url(url, prefix)
     yield remote
     await remote.close()
+
+
+@pytest.fixture
+def lease_writer(
+    request: pytest.FixtureRequest, registry: Registry, prefix: str
+) -> Iterator[LeaseWriter]:
+    """The blocking lease writer for ``registry``: itself, or a client of the same keys."""
+    if isinstance(registry, LocalRegistry):
+        yield registry
+        return
+    writer = RedisLeaseWriter.from_url(request.getfixturevalue("clean_redis"), prefix)
+    yield writer
+    writer.close()

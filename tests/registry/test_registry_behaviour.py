@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from rooms.registry.base import LivePeer, Registry, WorkerRef, web_id_of
+from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 
 LONG_LEASE = 60.0
 ANN = LivePeer("peer-ann", "Ann", "2026-01-01T10:00:00+00:00")
@@ -34,6 +34,20 @@ async def test_heartbeat_extends_the_lease_and_updates_load(registry: Registry) 
     await asyncio.sleep(1.2)
     statuses = await registry.live_workers()
     assert [(s.ref, s.load) for s in statuses] == [(a, 7)]
+
+
+async def test_a_lease_renewed_from_another_thread_is_seen_with_its_load(
+    registry: Registry, lease_writer: LeaseWriter
+) -> None:
+    a = worker("a")
+    await registry.heartbeat(a, 0, 2.0)
+    await asyncio.sleep(1.2)
+    await asyncio.to_thread(lease_writer.renew_lease, a, 5, 2.0)
+    await asyncio.sleep(1.2)
+    statuses = await registry.live_workers()
+    assert [(s.ref, s.load) for s in statuses] == [(a, 5)]
+    await registry.unregister(a)
+    assert await registry.alive(["a"]) == set()
 
 
 async def test_unregister_ends_the_lease_at_once(registry: Registry) -> None:

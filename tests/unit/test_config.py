@@ -1,6 +1,6 @@
 import pytest
 
-from videoroom_project.config import ConfigError, Env, read_media_config
+from videoroom_project.config import ConfigError, Env, read_media_config, read_videoroom_settings
 
 
 def test_errors_name_the_variable() -> None:
@@ -38,3 +38,11 @@ def test_no_public_stun_server_by_default() -> None:
     config = read_media_config(Env({}))
     assert config.stun_urls == ()
     assert config.turn_urls == ()
+
+
+def test_worker_stall_bound_defaults_to_30_s_and_refuses_less_than_2() -> None:
+    assert read_videoroom_settings(Env({}))["WORKER_STALL_SECONDS"] == 30.0
+    settings = read_videoroom_settings(Env({"VIDEOROOM_WORKER_STALL_SECONDS": "12.5"}))
+    assert settings["WORKER_STALL_SECONDS"] == 12.5
+    with pytest.raises(ConfigError, match="VIDEOROOM_WORKER_STALL_SECONDS"):
+        read_videoroom_settings(Env({"VIDEOROOM_WORKER_STALL_SECONDS": "1"}))

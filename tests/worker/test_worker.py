@@ -25,7 +25,17 @@ class Harness:
         self.layer = InMemoryChannelLayer(capacity=1000)
         self.registry = LocalRegistry()
         self.rooms: dict[str, FakeRoom] = {}
-        self.worker = RoomWorker(self.layer, self.registry, self._make_room, lease_seconds=3.0)
+        self.worker = self.make_worker(lease_seconds=3.0)
+
+    def make_worker(self, *, lease_seconds: float) -> RoomWorker:
+        return RoomWorker(
+            self.layer,
+            self.registry,
+            self._make_room,
+            lease_seconds=lease_seconds,
+            lease_writer=self.registry,
+            stall_seconds=30.0,
+        )
 
     def _make_room(self, name: str, outbox: RoomOutbox) -> FakeRoom:
         room = self.rooms[name] = FakeRoom(name, outbox)
@@ -212,7 +222,7 @@ async def test_receive_errors_are_retried_and_let_the_lease_lapse_meanwhile() ->
     await Room.objects.acreate(name="alpha")
     h = Harness()
     h.layer = FlakyLayer(capacity=1000)
-    h.worker = RoomWorker(h.layer, h.registry, h._make_room, lease_seconds=1.5)
+    h.worker = h.make_worker(lease_seconds=1.5)
     ref = await h.worker.start()
     try:
         h.layer.failing = True

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rooms.messages import RemovalReason
 from rooms.registry import get_registry, uses_redis
+from rooms.registry.redis import RedisLeaseWriter
 from rooms.worker.rooms import make_room
 from rooms.worker.worker import RoomWorker
 
@@ -34,8 +35,17 @@ class Command(BaseCommand):
         layer = get_channel_layer()
         assert layer is not None
         registry = await get_registry()
+        # Its own blocking client: the lease keeper renews from a thread, not this loop.
+        lease_writer = RedisLeaseWriter.from_url(
+            settings.REDIS_URL, settings.VIDEOROOM["REDIS_PREFIX"]
+        )
         worker = RoomWorker(
-            layer, registry, make_room, lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"]
+            layer,
+            registry,
+            make_room,
+            lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
+            lease_writer=lease_writer,
+            stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -48,4 +58,5 @@ class Command(BaseCommand):
         await stop.wait()
         logger.info("room worker %s: stopping on signal", ref.worker_id)
         await worker.stop(RemovalReason.WORKER_SHUTDOWN)
+        lease_writer.close()
         await registry.close()
