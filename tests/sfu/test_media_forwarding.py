@@ -1,4 +1,4 @@
-"""Real aiortc peers through a Room: negotiation and passthrough forwarding."""
+"""Real aiortc peers through a Room: negotiation and RTP forwarding."""
 
 from __future__ import annotations
 
@@ -221,3 +221,26 @@ async def test_late_joiner_receives_every_publisher_from_its_first_offer(harness
         "video",
         "video",
     ]
+
+
+async def test_sender_reports_describe_the_forwarded_stream(harness: Harness) -> None:
+    """The forwarder writes around aiortc's RTP loop; its RTCP sender reports must still count."""
+    alice = await harness.client("alice")
+    bob = await harness.client("bob")
+    track_id = await alice.publish(EncodedVideoTrack(), CAMERA)
+    await settle(lambda: len(bob.received.get(track_id, [])) >= 10)
+    assert bob.pc is not None
+    receiver = next(t.receiver for t in bob.pc.getTransceivers() if t.direction == "recvonly")
+
+    async def reported_packets() -> int:
+        stats = await receiver.getStats()
+        sent = [s.packetsSent for s in stats.values() if s.type == "remote-outbound-rtp"]
+        return max(sent, default=0)
+
+    async def poll() -> int:
+        while (count := await reported_packets()) == 0:
+            await asyncio.sleep(0.1)
+        return count
+
+    # aiortc sends a report every 0.5-1.5 s.
+    assert await asyncio.wait_for(poll(), 10) > 0
