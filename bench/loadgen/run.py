@@ -177,17 +177,18 @@ async def probe_joins(config: LoadConfig, media: BotMedia, room: list[Bot]) -> l
     A probe's join time runs from its first request (``phx_join``, or Janus ``create``)
     to the first complete keyframe of any remote video track, and to the moment every
     remote video track has shown one. ``room`` are the bots already in room 0: once one
-    of them has failed, the room is no longer the one measured, so the remaining probes
-    are not run; their rows say so, and every row without a time carries its ``error``.
+    of them has failed or gone silent, the room is no longer the one measured, so the
+    remaining probes are not run (each would wait its limit for a publisher that is gone);
+    their rows say so, and every row without a time carries its ``error``.
     """
     factory = bot_factory(config)
     expected_video = config.participants if config.video else 0
     probes: list[dict[str, Any]] = []
     for index in range(config.join_probes):
         name = f"probe-{index}"
-        lost = [f"{b.name}: {b.error}" for b in room if b.error]
+        lost = _room_failures(room)
         if lost:
-            probes.append(_probe_row(name, f"not run: room bots lost ({'; '.join(lost)})"))
+            probes.append(_probe_row(name, f"not run: {lost}"))
             continue
         bot = factory(name, media, f"{config.room_prefix}-0")
         error: str | None = None
@@ -212,6 +213,25 @@ async def probe_joins(config: LoadConfig, media: BotMedia, room: list[Bot]) -> l
         probes.append(row)
         await asyncio.sleep(config.join_gap)
     return probes
+
+
+# A room bot that has received no frame of any remote track for this long is out of the room,
+# whether or not its socket says so (audio alone brings a frame every 20 ms).
+_SILENT_S = 3.0
+
+
+def _room_failures(room: list[Bot]) -> str:
+    """Why room 0 is no longer the room of N being measured, or "" while it is.
+
+    A silent bot gets an ``error``, so that it is reported with the failed bots.
+    """
+    now = time.monotonic()
+    for bot in room:
+        heard = [s.last_frame_at for s in bot.streams.values() if s.last_frame_at]
+        if not bot.error and heard and now - max(heard) > _SILENT_S:
+            bot.error = f"no remote frame for {now - max(heard):.0f} s"
+    lost = [f"{b.name}: {b.error}" for b in room if b.error]
+    return f"room bots lost ({'; '.join(lost)})" if lost else ""
 
 
 def _probe_row(

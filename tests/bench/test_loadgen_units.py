@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from aiortc.rtp import RtpPacket
 
 from bench.cli import fit_slope
+from bench.loadgen.bot import Bot, BotMedia
+from bench.loadgen.run import _room_failures
 from bench.loadgen.stats import StreamStats, percentile
 from bench.loadgen.tap import ReceiveTap, vp8_descriptor_size
 from bench.media import STAMP_SIZE, read_stamp, stamp
@@ -117,3 +120,14 @@ async def test_a_subscriber_sends_a_pli_for_deltas_before_its_first_keyframe() -
     await _feed(tap, receiver, _vp8_packets(1, 3000, keyframe=False, count=2))
     await _feed(tap, receiver, _vp8_packets(3, 6000, keyframe=False, count=2))
     assert receiver.plis == [1234]  # once: at most one a second
+
+
+def test_a_room_bot_that_hears_nothing_any_more_is_reported_lost() -> None:
+    hearing, silent = Bot("bot-0-0", BotMedia(None, None)), Bot("bot-0-1", BotMedia(None, None))
+    for bot, ago in ((hearing, 0.1), (silent, 5.0)):
+        stream = StreamStats(kind="audio", publisher="x", frame_seconds=0.02)
+        stream.last_frame_at = time.monotonic() - ago
+        bot.streams["x:audio"] = stream
+    assert _room_failures([hearing]) == ""
+    assert _room_failures([hearing, silent]) == "room bots lost (bot-0-1: no remote frame for 5 s)"
+    assert hearing.error is None and silent.error == "no remote frame for 5 s"
