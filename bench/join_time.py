@@ -5,11 +5,16 @@ join it one after the other. Each probe's time runs from its first request (``ph
 for this project, Janus's ``create``) to the first complete keyframe of a remote video
 track ("first"), and until every remote video track has shown one ("all"). The probe
 leaves before the next one joins.
+
+A probe that does not see every remote keyframe within its limit counts as failed, and so
+does every probe not run because a bot of the room failed meanwhile: "failed" counts
+both, the percentiles are over the other joins, and each distinct reason is printed.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 
 from bench.cli import RESULTS, common_parser, fmt, save, system_list
 from bench.loadgen.stats import percentile
@@ -67,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
             f"remote video packet p50 {fmt(row['first_video_packet_p50_s'], '.3f')} s "
             f"p95 {fmt(row['first_video_packet_p95_s'], '.3f')} s"
         )
+        reasons = Counter(
+            p["error"] or "no error recorded"
+            for p in row.get("join_probes", [])
+            if p["all_keyframes_s"] is None
+        )
+        for reason, count in reasons.most_common():
+            print(f"{row['system']}: {count} probe(s) failed: {reason}")
+        for failure in row["bots_failed"]:
+            print(f"{row['system']}: room bot failed: {failure}")
     save(out, "join_time", rows)
     return 0
 

@@ -46,7 +46,7 @@ class MembraneBot(Bot):
         super().__init__(name, media)
         self._url = url
         self._room = room
-        self._client = PhoenixClient(url, self._on_push)
+        self._client = PhoenixClient(url, self._on_push, self._on_lost)
         self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._pc: RTCPeerConnection | None = None
         self._own: dict[str, ClipTrack] = {}  # own track id -> its track
@@ -94,6 +94,11 @@ class MembraneBot(Bot):
         elif event in ("phx_error", "phx_close"):
             self.error = f"{event}: {payload}"
             logger.info("%s: %s", self.name, self.error)
+
+    def _on_lost(self, reason: str) -> None:
+        # A bot whose socket is gone neither publishes nor subscribes any more: a failure.
+        self.error = self.error or reason
+        logger.warning("%s: %s", self.name, reason)
 
     async def _send(self, event: dict[str, Any]) -> None:
         await self._client.push("mediaEvent", {"data": json.dumps(event)})

@@ -1,8 +1,9 @@
 """A minimal Phoenix channels V2 JSON client: join one topic, push, receive pushes.
 
 Frames are ``[join_ref, ref, topic, event, payload]``. Replies (``phx_reply``) resolve the
-push with the same ``ref``; every other frame on the topic goes to ``on_push``. A
-heartbeat goes out every 30 s, as the phoenix npm client does.
+push with the same ``ref``; every other frame on the topic goes to ``on_push``; a socket
+that ends without ``close()`` is reported to ``on_lost``. A heartbeat goes out every 30 s,
+as the phoenix npm client does.
 """
 
 from __future__ import annotations
@@ -31,9 +32,16 @@ class PhoenixError(Exception):
 class PhoenixClient:
     """One websocket, one joined topic."""
 
-    def __init__(self, url: str, on_push: Callable[[str, dict[str, Any]], None]) -> None:
+    def __init__(
+        self,
+        url: str,
+        on_push: Callable[[str, dict[str, Any]], None],
+        on_lost: Callable[[str], None] | None = None,
+    ) -> None:
         self._url = url
         self._on_push = on_push
+        self._on_lost = on_lost  # the socket closed without close() being called: why
+        self._closing = False
         self._refs = itertools.count(1)
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._ws: Any = None
@@ -72,6 +80,7 @@ class PhoenixClient:
         await self._ws.send(json.dumps(frame))
 
     async def close(self) -> None:
+        self._closing = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -95,6 +104,7 @@ class PhoenixClient:
             self._pending.pop(ref, None)
 
     async def _read(self) -> None:
+        reason = "closed by the server"
         try:
             async for raw in self._ws:
                 _join_ref, ref, topic, event, payload = json.loads(raw)
@@ -104,9 +114,11 @@ class PhoenixClient:
                         future.set_result(payload)
                 elif topic == self._topic:
                     self._on_push(event, payload)
-        except websockets.ConnectionClosed:
-            pass
+        except websockets.ConnectionClosed as exc:
+            reason = f"closed: {exc}"
         finally:
+            if not self._closing and self._on_lost is not None:
+                self._on_lost(f"socket {reason}")
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(PhoenixError("socket closed"))

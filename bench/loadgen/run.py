@@ -162,25 +162,36 @@ async def run_load(config: LoadConfig) -> dict[str, Any]:
         result = summarize(config, bots, before, after, latencies)
         result["settle_seconds"] = round(settle_s, 2)
         if config.join_probes:
-            result["join_probes"] = await probe_joins(config, media)
+            room = bots[: config.participants]  # join_all starts room 0 first
+            result["join_probes"] = await probe_joins(config, media, room)
+            # Bots lost while the probes ran count as failures too.
+            result["bots_failed"] = [f"{b.name}: {b.error}" for b in bots if b.error]
         return result
     finally:
         await asyncio.gather(*(bot.close() for bot in bots), return_exceptions=True)
 
 
-async def probe_joins(config: LoadConfig, media: BotMedia) -> list[dict[str, Any]]:
+async def probe_joins(config: LoadConfig, media: BotMedia, room: list[Bot]) -> list[dict[str, Any]]:
     """Join room 0 ``config.join_probes`` times, one bot at a time, timing each join.
 
     A probe's join time runs from its first request (``phx_join``, or Janus ``create``)
     to the first complete keyframe of any remote video track, and to the moment every
-    remote video track has shown one.
+    remote video track has shown one. ``room`` are the bots already in room 0: once one
+    of them has failed or gone silent, the room is no longer the one measured, so the
+    remaining probes are not run (each would wait its limit for a publisher that is gone);
+    their rows say so, and every row without a time carries its ``error``.
     """
     factory = bot_factory(config)
     expected_video = config.participants if config.video else 0
     probes: list[dict[str, Any]] = []
     for index in range(config.join_probes):
-        bot = factory(f"probe-{index}", media, f"{config.room_prefix}-0")
-        row: dict[str, Any] = {"name": bot.name, "error": None}
+        name = f"probe-{index}"
+        lost = _room_failures(room)
+        if lost:
+            probes.append(_probe_row(name, f"not run: {lost}"))
+            continue
+        bot = factory(name, media, f"{config.room_prefix}-0")
+        error: str | None = None
         try:
             await bot.start()
             deadline = time.monotonic() + config.probe_timeout
@@ -189,16 +200,55 @@ async def probe_joins(config: LoadConfig, media: BotMedia) -> list[dict[str, Any
                     break
                 await asyncio.sleep(0.01)
         except Exception as exc:
-            row["error"] = repr(exc)
+            error = repr(exc)
         finally:
-            row["first_video_packet_s"] = bot.first_remote_video_packet()
-            row["first_keyframe_s"] = bot.first_remote_keyframe()
-            row["all_keyframes_s"] = bot.all_remote_keyframes(expected_video)
-            row["signalled_s"] = bot.joined_at - bot.join_started if bot.joined_at else None
+            row = _probe_row(name, error or bot.error, bot, expected_video)
             await bot.close()
+        if row["error"] is None and row["all_keyframes_s"] is None:
+            got = row["remote_video_keyframes"]
+            row["error"] = (
+                f"keyframes from {got} of {expected_video} remote video tracks "
+                f"({row['remote_video_tracks']} offered) within {config.probe_timeout:g} s"
+            )
         probes.append(row)
         await asyncio.sleep(config.join_gap)
     return probes
+
+
+# A room bot that has received no frame of any remote track for this long is out of the room,
+# whether or not its socket says so (audio alone brings a frame every 20 ms).
+_SILENT_S = 3.0
+
+
+def _room_failures(room: list[Bot]) -> str:
+    """Why room 0 is no longer the room of N being measured, or "" while it is.
+
+    A silent bot gets an ``error``, so that it is reported with the failed bots.
+    """
+    now = time.monotonic()
+    for bot in room:
+        heard = [s.last_frame_at for s in bot.streams.values() if s.last_frame_at]
+        if not bot.error and heard and now - max(heard) > _SILENT_S:
+            bot.error = f"no remote frame for {now - max(heard):.0f} s"
+    lost = [f"{b.name}: {b.error}" for b in room if b.error]
+    return f"room bots lost ({'; '.join(lost)})" if lost else ""
+
+
+def _probe_row(
+    name: str, error: str | None, bot: Bot | None = None, expected_video: int = 0
+) -> dict[str, Any]:
+    """One probe's times (None where not reached) and what it received."""
+    videos = [s for s in bot.streams.values() if s.kind == "video"] if bot else []
+    return {
+        "name": name,
+        "error": error,
+        "first_video_packet_s": bot.first_remote_video_packet() if bot else None,
+        "first_keyframe_s": bot.first_remote_keyframe() if bot else None,
+        "all_keyframes_s": bot.all_remote_keyframes(expected_video) if bot else None,
+        "signalled_s": bot.joined_at - bot.join_started if bot and bot.joined_at else None,
+        "remote_video_tracks": len(videos),
+        "remote_video_keyframes": sum(1 for s in videos if s.first_keyframe_at),
+    }
 
 
 def summarize(

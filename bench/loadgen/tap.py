@@ -4,7 +4,8 @@
 ``RTCRtpReceiver._handle_rtp_packet`` (after SRTP and RTP parsing) becomes a counter that
 reassembles nothing, and ``decoder_worker`` returns at once, so no decoder thread stays
 alive. Per packet that leaves SRTP unprotect, the RTP parse and a few byte comparisons.
-Like a browser, a subscriber sends a PLI (at most once a second) until its first keyframe.
+Like a browser, a subscriber sends a PLI (at most once a second) for frames it receives
+before its first keyframe: delta frames, never the keyframe itself.
 """
 
 from __future__ import annotations
@@ -61,7 +62,15 @@ class ReceiveTap:
             self._frame_ts = None
         else:
             self._prev_data = data[-STAMP_SIZE:]
-        if stream.first_keyframe_at is None and now - self._last_pli > _PLI_INTERVAL_S:
+        # Like a browser's decoder, ask only when a frame that cannot be decoded arrives: never
+        # for the keyframe being received, which the SFU (gating deltas) sends first. A PLI there
+        # reaches the publisher just after its keyframe and spends the SFU's per-publisher limit,
+        # so the next subscriber's request waits for it.
+        if (
+            stream.first_keyframe_at is None
+            and not self._frame_key
+            and now - self._last_pli > _PLI_INTERVAL_S
+        ):
             self._last_pli = now
             await receiver._send_rtcp_pli(packet.ssrc)
 
