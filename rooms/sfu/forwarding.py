@@ -33,8 +33,12 @@ from rooms.sfu.rtp_writer import RtpWriter
 
 logger = logging.getLogger(__name__)
 
-# mediasoup's default keyFrameRequestDelay: one PLI/FIR upstream per second per producer.
+# mediasoup's default keyFrameRequestDelay: one PLI/FIR upstream per second per producer,
+# while the last one is unanswered. Once a key frame has answered it, the next request
+# (typically the next joiner's) may go after ANSWERED_KEYFRAME_INTERVAL: still a bound
+# on the key frames a subscriber sending PLIs in a loop can cost the publisher.
 KEYFRAME_INTERVAL = 1.0  # seconds
+ANSWERED_KEYFRAME_INTERVAL = 0.5  # seconds
 # Packets kept for NACKs: ~9 s of 1 Mbit/s video. A power of two below 2**16, so a
 # sequence number's low bits index it.
 HISTORY_SIZE = 1024
@@ -230,6 +234,7 @@ class Publication:
         self._last_pli = -KEYFRAME_INTERVAL
         self._pli_task: asyncio.Task[None] | None = None
         self._pli_deferred = False  # the pending request is waiting out the rate limit
+        self._pli_answered = True  # a key frame has passed since the last PLI
         self._watch: asyncio.Task[None] | None = None
         self.packets = 0
         self.duplicates = 0
@@ -341,7 +346,8 @@ class Publication:
         """Ask the publisher for a keyframe now, or once the rate limit allows."""
         if not self._video or self._pli_task is not None:
             return  # a request is already on its way
-        delay = max(0.0, self._last_pli + KEYFRAME_INTERVAL - time.monotonic())
+        interval = ANSWERED_KEYFRAME_INTERVAL if self._pli_answered else KEYFRAME_INTERVAL
+        delay = max(0.0, self._last_pli + interval - time.monotonic())
         self._pli_deferred = delay > 0
         self._pli_task = asyncio.get_running_loop().create_task(self._pli_after(delay))
 
@@ -351,6 +357,7 @@ class Publication:
                 await asyncio.sleep(delay)
                 self._pli_deferred = False
             self._last_pli = time.monotonic()
+            self._pli_answered = False
             self.keyframes_requested += 1
             logger.debug("%s: PLI to publisher", self._label)
             await self._send_pli()
@@ -364,6 +371,7 @@ class Publication:
         Without this, a request deferred by the rate limit fires after the key frame
         it asked for, and the next joiner's request waits a whole interval for it.
         """
+        self._pli_answered = True
         if self._pli_deferred and self._pli_task is not None:
             self._pli_task.cancel()
             self._pli_task = None

@@ -239,6 +239,20 @@ async def test_a_keyframe_answers_a_request_deferred_by_the_rate_limit(video: tu
     await settle(lambda: plis.count == 2, timeout=0.5)
 
 
+async def test_a_request_after_an_answered_one_waits_only_the_shorter_interval(
+    video: tuple,
+) -> None:
+    pub, plis = video
+    pub.request_keyframe()
+    await settle(lambda: plis.count == 1)
+    pub.on_rtp(rtp(1, KEY))  # the answer
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    pub.request_keyframe()  # the next joiner
+    await settle(lambda: plis.count == 2)
+    assert loop.time() - asked < forwarding.KEYFRAME_INTERVAL * 0.9
+
+
 async def test_close_detaches_every_subscription(video: tuple) -> None:
     pub, _ = video
     writer = started(pub)
