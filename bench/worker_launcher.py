@@ -48,11 +48,9 @@ class RelayPublication:
             while True:
                 await proxy.recv()
 
-    def attach(self, sender: Any) -> Any:
-        """The sender encodes what the relay gives it; the Endpoint stop()s the proxy."""
-        proxy = self._relay.subscribe(self._source, buffered=False)
-        sender.replaceTrack(proxy)
-        return proxy
+    def relay_track(self) -> Any:
+        """A MediaRelay proxy of the decoded track, for one subscriber's encoder."""
+        return self._relay.subscribe(self._source, buffered=False)
 
     def request_keyframe(self) -> None:
         """Each subscriber has its own encoder, which starts on a keyframe: nothing to relay."""
@@ -62,6 +60,25 @@ class RelayPublication:
             self._drain.cancel()
             await asyncio.gather(self._drain, return_exceptions=True)
             self._drain = None
+
+
+class RelayOutlet:
+    """Stands in for rooms.sfu.forwarding.Outlet: the sender keeps aiortc's RTP loop and encoder."""
+
+    def __init__(self, sender: Any, *, label: str = "") -> None:
+        self._sender = sender
+        self._track: Any = None
+
+    def feed(self, publication: RelayPublication) -> Any:
+        self.stop()
+        self._track = publication.relay_track()
+        self._sender.replaceTrack(self._track)
+        return self._track
+
+    def stop(self) -> None:
+        if self._track is not None:
+            self._track.stop()
+            self._track = None
 
 
 def main() -> None:
@@ -83,6 +100,7 @@ def main() -> None:
         )
     if args.transcode:
         endpoint.Publication = RelayPublication  # type: ignore[misc,assignment]
+        endpoint.Outlet = RelayOutlet  # type: ignore[misc,assignment]
     from django.core.management import call_command
 
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]

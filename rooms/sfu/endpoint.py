@@ -24,7 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
-from rooms.sfu.forwarding import PliSender, Publication, Subscription
+from rooms.sfu.forwarding import Outlet, PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
 from rooms.sfu.network import configure_gathering, worker_ice_servers
@@ -48,11 +48,14 @@ FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
 
 @dataclass
 class _Slot:
+    """One m-line this side sends on: a subscription, current or past."""
+
     kind: TrackKind
     source: Publication | None  # None once unsubscribed
     track_id: str
     transceiver: RTCRtpTransceiver | None = None
-    subscription: Subscription | None = None
+    outlet: Outlet | None = None
+    fed: bool = False  # the outlet forwards ``source`` (set when an offer binds it)
 
 
 def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
@@ -180,6 +183,12 @@ class Endpoint:
     def subscribe(self, source: TrackSource) -> None:
         if not isinstance(source, Publication):
             raise TypeError("Endpoint forwards Publications only")
+        for slot in self._slots:
+            if slot.kind == source.kind and slot.source is None and slot.transceiver is not None:
+                # An m-line left inactive by a removed track carries the new one from the
+                # next offer on; without reuse every visitor would add m-lines for good.
+                slot.source, slot.track_id = source, source.track_id
+                return
         self._slots.append(_Slot(kind=source.kind, source=source, track_id=source.track_id))
 
     def unsubscribe(self, track_id: str) -> None:
@@ -191,15 +200,16 @@ class Endpoint:
                 self._slots.remove(slot)  # never offered: nothing on the client to keep
                 continue
             slot.transceiver.direction = "inactive"
-            if slot.subscription is not None:
-                slot.subscription.stop()
+            slot.fed = False
+            if slot.outlet is not None:
+                slot.outlet.stop()
 
     def track_counts(self) -> tuple[int, int]:
         audio = sum(1 for slot in self._slots if slot.kind == "audio")
         return audio, len(self._slots) - audio
 
     def needs_offer(self) -> bool:
-        return any(slot.transceiver is None for slot in self._slots)
+        return any(slot.source is not None and not slot.fed for slot in self._slots)
 
     async def close(self) -> None:
         self._closing = True
@@ -210,8 +220,8 @@ class Endpoint:
             await publication.close()
         self._inbound.clear()
         for slot in self._slots:
-            if slot.subscription is not None:
-                slot.subscription.stop()
+            if slot.outlet is not None:
+                slot.outlet.stop()
         self._slots.clear()
         await self._pc.close()
         logger.info("%s: peer connection closed", self._label)
@@ -265,11 +275,17 @@ class Endpoint:
             ]
             waiting = [s for s in self._slots if s.kind == kind and s.transceiver is None]
             for slot, transceiver in zip(waiting, free, strict=False):
-                assert slot.source is not None  # unsubscribed unbound slots are removed
-                # The sender's PLI/FIR go to the publisher, rate-limited there.
-                subscription = slot.source.attach(transceiver.sender)
-                transceiver.direction = "sendonly"
-                slot.transceiver, slot.subscription = transceiver, subscription
+                slot.transceiver = transceiver
+                slot.outlet = Outlet(
+                    transceiver.sender, label=f"{self._label} mid {transceiver.mid}"
+                )
+        for slot in self._slots:
+            if slot.source is None or slot.fed or slot.outlet is None or slot.transceiver is None:
+                continue
+            # The sender's PLI/FIR go to the publisher, rate-limited there.
+            slot.outlet.feed(slot.source)
+            slot.transceiver.direction = "sendonly"
+            slot.fed = True
 
     def _pli_sender(self, transceiver: RTCRtpTransceiver, ssrc: int | None) -> PliSender:
         receiver = transceiver.receiver

@@ -180,6 +180,10 @@ class Subscription:
             packet.ntp_time,
         )
 
+    def request_keyframe(self) -> None:
+        """The subscriber sent a PLI or FIR: ask the publisher (rate-limited there)."""
+        self._publication.request_keyframe()
+
     def retransmit(self, sequence: int) -> None:
         """Answer a NACK for ``sequence`` (this sender's numbering) if the packet is kept."""
         writer = self._writer
@@ -260,36 +264,9 @@ class Publication:
         self._watch = asyncio.get_running_loop().create_task(self._watch_end(receiver))
 
     def subscribe(self) -> Subscription:
-        """A subscription not bound to a sender; ``start`` it with a writer."""
+        """A new subscription; it forwards once ``start``ed with a writer (see Outlet)."""
         subscription = Subscription(self)
         self._fanout = (*self._fanout, subscription)
-        return subscription
-
-    def attach(self, sender: RTCRtpSender) -> Subscription:
-        """Feed ``sender``: it starts forwarding once its DTLS transport is up."""
-        subscription = self.subscribe()
-        sender.replaceTrack(subscription.track)
-
-        def on_start(parameters: RTCRtpSendParameters) -> None:
-            payload_type = parameters.codecs[0].payloadType
-            if payload_type is None:  # aiortc numbers every negotiated codec
-                raise ValueError(f"{self._label}: sender codec without a payload type")
-            writer = RtpWriter(
-                ssrc=sender._ssrc,
-                payload_type=payload_type,
-                extension_ids=aiortc_hooks.extension_ids(parameters),
-                mid=parameters.muxId,
-                route=aiortc_hooks.DtlsRoute(sender.transport),
-                report_to=sender,
-            )
-            subscription.start(writer)
-
-        aiortc_hooks.take_over_sender(
-            sender,
-            on_start=on_start,
-            retransmit=subscription.retransmit,
-            request_keyframe=self.request_keyframe,
-        )
         return subscription
 
     def detach(self, subscription: Subscription) -> None:
@@ -399,3 +376,67 @@ class Publication:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._watch = self._pli_task = None
         self._end_subscriptions()
+
+
+class Outlet:
+    """A subscriber's RTCRtpSender taken over for forwarding, fed by one Subscription at a time.
+
+    The sender keeps its m-line, SSRC and sequence numbering for good: when the track it
+    carried is gone, the next subscription of the same kind can reuse it, so a peer's SDP
+    does not grow with every participant who ever came and went.
+    """
+
+    def __init__(self, sender: RTCRtpSender, *, label: str) -> None:
+        self._sender = sender
+        self._label = label
+        self._writer: RtpWriter | None = None
+        self._subscription: Subscription | None = None
+        aiortc_hooks.take_over_sender(
+            sender,
+            on_start=self._on_start,
+            retransmit=self._retransmit,
+            request_keyframe=self._request_keyframe,
+        )
+
+    @property
+    def subscription(self) -> Subscription | None:
+        return self._subscription
+
+    def feed(self, publication: Publication) -> Subscription:
+        """Forward ``publication`` from now on, in place of what was forwarded before."""
+        self.stop()
+        subscription = publication.subscribe()
+        self._subscription = subscription
+        self._sender.replaceTrack(subscription.track)
+        if self._writer is not None:
+            subscription.start(self._writer)
+        return subscription
+
+    def stop(self) -> None:
+        """Forward nothing (the m-line goes inactive); ``feed`` may follow."""
+        if self._subscription is not None:
+            self._subscription.stop()
+            self._subscription = None
+
+    def _on_start(self, parameters: RTCRtpSendParameters) -> None:
+        payload_type = parameters.codecs[0].payloadType
+        if payload_type is None:  # aiortc numbers every negotiated codec
+            raise ValueError(f"{self._label}: sender codec without a payload type")
+        self._writer = RtpWriter(
+            ssrc=self._sender._ssrc,
+            payload_type=payload_type,
+            extension_ids=aiortc_hooks.extension_ids(parameters),
+            mid=parameters.muxId,
+            route=aiortc_hooks.DtlsRoute(self._sender.transport),
+            report_to=self._sender,
+        )
+        if self._subscription is not None:
+            self._subscription.start(self._writer)
+
+    def _retransmit(self, sequence: int) -> None:
+        if self._subscription is not None:
+            self._subscription.retransmit(sequence)
+
+    def _request_keyframe(self) -> None:
+        if self._subscription is not None:
+            self._subscription.request_keyframe()
