@@ -89,3 +89,25 @@ def test_a_speaking_participant_is_highlighted(
     ann.wait_for_videos_from(["Bob"])
     ann.wait_for_tile("Bob", "t => t.speaking", timeout_ms=30_000)
     ann.wait_for_tile("You (Ann)", "t => t.speaking", timeout_ms=30_000)
+
+
+TRANSCEIVERS_JS = "() => window.videoroom?.visit?.client.connection?.getTransceivers().length ?? 0"
+
+
+def test_a_newcomer_gets_the_m_lines_a_leaver_left(
+    browser: Browser, base_url: str, room_name: str, participants: list[Participant]
+) -> None:
+    ann = join_room(browser, base_url, room_name, "Ann")
+    participants.append(ann)
+    bob = join_room(browser, base_url, room_name, "Bob")
+    participants.append(bob)
+    ann.wait_for_videos_from(["Bob"])
+    transceivers = ann.page.evaluate(TRANSCEIVERS_JS)
+    bob.page.get_by_role("button", name="Leave").click()
+    ann.wait_for_no_tile("Bob")
+    cy = join_room(browser, base_url, room_name, "Cy")
+    participants.append(cy)
+    ann.wait_for_videos_from(["Cy"])
+    wait_rising_frames(ann, streams=1)
+    # Cy's camera and microphone arrive on the m-lines Bob's left behind.
+    assert ann.page.evaluate(TRANSCEIVERS_JS) == transceivers
