@@ -90,3 +90,9 @@ async def test_flooding_gets_rate_limited_replies_then_a_policy_close(
     )
     assert output["code"] == CloseCode.POLICY_VIOLATION
     await client.close()
+
+
+@pytest.mark.parametrize("code", list(CloseCode))
+def test_every_close_code_is_one_daphne_can_send(code: CloseCode) -> None:
+    # autobahn's sendClose refuses anything else (RFC 6455 section 7.4.2).
+    assert code == 1000 or 3000 <= code <= 4999
