@@ -40,7 +40,9 @@ from rooms.roomtypes import JoinRefused
 logger = logging.getLogger(__name__)
 
 MEDIA_EVENT = "mediaEvent"
-MAX_MEDIA_EVENT_BYTES = 64 * 1024
+# As PhoenixSocket.max_frame_bytes, which bounds it first: an SDP offer is the largest
+# media event, ~60-110 KB in a room of 12 (one m-line per remote track).
+MAX_MEDIA_EVENT_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 4 * 1024
 MAX_DISPLAY_NAME_LENGTH = 64
 

@@ -51,6 +51,11 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "videoroom_project.urls"
 ASGI_APPLICATION = "videoroom_project.asgi.application"
+# For `manage.py runserver` (daphne's); the daphne command lines pass the same values.
+# Above PhoenixSocket.max_frame_bytes (1 MiB), so that the socket answers an oversized
+# frame with close code 4009 instead of daphne dropping the connection (docs/protocol.md).
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = 2 * 1024 * 1024
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = 2 * 1024 * 1024
 
 TEMPLATES = [
     {

@@ -11,16 +11,22 @@ from enum import IntEnum, StrEnum
 
 
 class CloseCode(IntEnum):
-    """Websocket close codes the server uses (RFC 6455 section 7.4, 4000-4999 private)."""
+    """Websocket close codes the server uses.
+
+    Only 1000 and the range 3000-4999 may be sent by an application: daphne (autobahn's
+    ``sendClose``) raises on any other code, and the socket then stays open. So the
+    codes for bad input are private 4xxx ones, each 4000 + the RFC 6455 (section 7.4.1)
+    code of the same meaning.
+    """
 
     NORMAL = 1000
-    UNSUPPORTED_DATA = 1003  # a binary frame: only the V2 JSON text encoding is spoken
-    INVALID_FRAME = 1007  # not JSON, or not a frame, and no ref to answer to
-    POLICY_VIOLATION = 1008  # kept flooding after being told "rate limited"
-    MESSAGE_TOO_BIG = 1009  # a frame over the size limit
-    INTERNAL_ERROR = 1011  # a bug: logged with its traceback
     IDLE_TIMEOUT = 4000  # no frame (not even a heartbeat) within the idle timeout
     UNSUPPORTED_VSN = 4001  # connect with a protocol version other than 2.0.x
+    UNSUPPORTED_DATA = 4003  # a binary frame: only the V2 JSON text encoding is spoken
+    INVALID_FRAME = 4007  # not JSON, or not a frame, and no ref to answer to
+    POLICY_VIOLATION = 4008  # kept flooding after being told "rate limited"
+    MESSAGE_TOO_BIG = 4009  # a frame over the size limit
+    INTERNAL_ERROR = 4011  # a bug: logged with its traceback
 
 
 class ErrorCode(StrEnum):

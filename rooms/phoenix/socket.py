@@ -49,8 +49,14 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     """One websocket carrying any number of joined topics."""
 
     channels: ClassVar[dict[str, type[Channel]]] = {}
-    # A media event is a few KiB; 64 KiB leaves room for large SDP offers.
-    max_frame_bytes: ClassVar[int] = 64 * 1024
+    # Phoenix has no frame limit by default; this one only bounds what a client can make
+    # the server buffer and parse. The largest honest frame is a mediaEvent carrying an SDP
+    # offer, which has one m-line per remote track: a Chrome video m-line is ~3-4 KB
+    # without codec preferences (~1 KB with VP8 only), so offers reach ~60-110 KB in a
+    # room of 12 and ~100-190 KB in a room of 20. 1 MiB (1,048,576 bytes) leaves 5x
+    # headroom. Daphne's own limits must be above it, or a bigger frame gets its TCP
+    # connection dropped instead of MESSAGE_TOO_BIG: see docs/protocol.md.
+    max_frame_bytes: ClassVar[int] = 1024 * 1024
     # Joining sends a burst of ICE candidates and SDP; 100 frames then 30/s is generous.
     flood_burst: ClassVar[float] = 100.0
     flood_rate: ClassVar[float] = 30.0

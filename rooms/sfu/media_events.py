@@ -17,8 +17,10 @@ from typing import Any, Literal
 
 TrackKind = Literal["audio", "video"]
 
-# Bound on the raw event size, in characters: an SDP offer with a dozen m-lines is ~15 kB.
-MAX_EVENT_CHARS = 256 * 1024
+# Bound on the raw event size, in characters, as the socket's 1 MiB frame limit: an SDP
+# offer has one m-line per remote track, ~3-4 KB each for Chrome video without codec
+# preferences, so offers reach ~60-110 KB in a room of 12.
+MAX_EVENT_CHARS = 1024 * 1024
 
 
 class MediaEventError(ValueError):

@@ -14,6 +14,13 @@ Frame = list[Any]
 WAIT_SECONDS = 20.0
 
 
+def heartbeat_of(size: int) -> Frame:
+    """A heartbeat frame whose JSON encoding is ``size`` bytes, padded in its payload."""
+    frame: Frame = [None, "1", "phoenix", "heartbeat", {"pad": ""}]
+    frame[4]["pad"] = "x" * (size - len(json.dumps(frame)))
+    return frame
+
+
 class PhoenixTestClient:
     """Speaks frames as the phoenix npm client does: refs are a counter of strings."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.conf import settings as django_settings
 from rooms import messages
 from rooms.ice import ice_servers
 from rooms.messages import JoinRefusal, RemovalReason
-from rooms.peer_channel import PeerChannel, parse_join_params
+from rooms.peer_channel import MAX_MEDIA_EVENT_BYTES, PeerChannel, parse_join_params
 from rooms.phoenix import JOIN_PENDING, InvalidPayload, JoinError, StopKind, TerminateReason
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
@@ -174,8 +175,22 @@ async def test_media_event_goes_to_the_owner_without_reply() -> None:
     await channel.terminate(TerminateReason.CLOSED)
 
 
+async def test_an_offer_sized_media_event_goes_to_the_owner() -> None:
+    # ~200 KB: an SDP offer in a room of 20 (one m-line per remote track).
+    data = json.dumps({"type": "custom", "data": {"sdp": "a=x\r\n" * 25_000}})
+    channel, host, _ = await joined_channel()
+
+    await channel.handle_in("mediaEvent", {"data": data})
+
+    assert await host.receive(OWNER.channel) == messages.room_media_event(
+        "alpha", channel.peer_id, data
+    )
+    await channel.terminate(TerminateReason.CLOSED)
+
+
 @pytest.mark.parametrize(
-    "payload", [{}, {"data": 5}, {"data": {"type": "connect"}}, {"data": "x" * (64 * 1024 + 1)}]
+    "payload",
+    [{}, {"data": 5}, {"data": {"type": "connect"}}, {"data": "x" * (MAX_MEDIA_EVENT_BYTES + 1)}],
 )
 async def test_media_event_with_bad_data_is_an_invalid_payload(payload: dict[str, Any]) -> None:
     channel, _, _ = await joined_channel()

@@ -8,7 +8,7 @@ import pytest
 
 from rooms.phoenix import CloseCode
 from rooms.sockets import UserSocket
-from tests.phoenix.client import PhoenixTestClient
+from tests.phoenix.client import PhoenixTestClient, heartbeat_of
 
 # The consumer closes old DB connections on every message, as Channels does.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,9 +53,16 @@ async def test_a_malformed_frame_with_a_ref_gets_an_invalid_frame_reply(frame: l
     await client.close()
 
 
-async def test_a_frame_over_64_kib_closes_the_socket_as_too_big() -> None:
+async def test_a_frame_of_exactly_the_size_limit_is_answered() -> None:
     client = await connected()
-    await client.send([None, "1", "phoenix", "heartbeat", {"pad": "x" * (64 * 1024)}])
+    await client.send(heartbeat_of(UserSocket.max_frame_bytes))
+    assert (await client.receive())[1:4] == ["1", "phoenix", "phx_reply"]
+    await client.close()
+
+
+async def test_a_frame_over_the_size_limit_closes_the_socket_as_too_big() -> None:
+    client = await connected()
+    await client.send(heartbeat_of(UserSocket.max_frame_bytes + 1))
     assert await client.receive_close_code() == CloseCode.MESSAGE_TOO_BIG
     await client.close()
 
@@ -90,3 +97,9 @@ async def test_flooding_gets_rate_limited_replies_then_a_policy_close(
     )
     assert output["code"] == CloseCode.POLICY_VIOLATION
     await client.close()
+
+
+@pytest.mark.parametrize("code", list(CloseCode))
+def test_every_close_code_is_one_daphne_can_send(code: CloseCode) -> None:
+    # autobahn's sendClose refuses anything else (RFC 6455 section 7.4.2).
+    assert code == 1000 or 3000 <= code <= 4999

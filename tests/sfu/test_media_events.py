@@ -87,6 +87,14 @@ def test_malformed_events_raise_with_a_reason(raw: str, reason: str) -> None:
     assert reason in info.value.message
 
 
+def test_an_offer_for_a_room_of_twenty_is_not_too_large() -> None:
+    # 40 m-lines at ~4 KB, as Chrome offers without codec preferences: ~160 KB.
+    sdp = "v=0\r\n" + ("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n" + "a=x\r\n" * 1000) * 40
+    raw = custom("sdpOffer", {"sdpOffer": {"type": "offer", "sdp": sdp}})
+    assert len(raw) > 160_000
+    assert isinstance(ev.parse_client_event(raw), ev.SdpOffer)
+
+
 def test_oversized_event_is_refused() -> None:
     with pytest.raises(ev.MediaEventError):
         ev.parse_client_event(" " * (ev.MAX_EVENT_CHARS + 1))

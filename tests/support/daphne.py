@@ -85,6 +85,11 @@ def daphne_command(port: int) -> list[str]:
         "127.0.0.1",
         "-p",
         str(port),
+        # Above the socket's own 1 MiB frame limit, as every launcher (docs/protocol.md).
+        "--websocket-max-message-size",
+        "2097152",
+        "--websocket-max-frame-size",
+        "2097152",
         "videoroom_project.asgi:application",
     ]
 
