@@ -63,7 +63,7 @@ class RelayPublication:
 
 
 class RelayOutlet:
-    """Stands in for rooms.sfu.forwarding.Outlet: the sender keeps aiortc's RTP loop and encoder."""
+    """Stands in for rooms.sfu.subscription.Outlet: the sender keeps aiortc's RTP loop and encoder."""
 
     def __init__(self, sender: Any, *, label: str = "") -> None:
         self._sender = sender

@@ -4,8 +4,8 @@ The client's ``sendonly`` m-lines named in ``midToTrackId`` are its published tr
 each becomes a Publication read from the moment it exists. The client's ``recvonly``
 m-lines carry what this peer subscribes to: per kind, in m-line order, they are bound
 to subscription slots in subscription order (Membrane's zip, reference 2.5). A slot
-keeps its m-line for good; unsubscribing makes it ``inactive``, and ``offerData``
-counts every slot, as Membrane counts removed tracks.
+keeps its m-line for good; unsubscribing makes it ``inactive`` until the next
+subscription of its kind reuses it, and ``offerData`` counts every slot.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
-from rooms.sfu.forwarding import Outlet, PliSender, Publication
+from rooms.sfu.forwarding import PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
 from rooms.sfu.network import configure_gathering, worker_ice_servers
@@ -35,6 +35,7 @@ from rooms.sfu.sdp_text import (
     is_mdns_candidate,
     strip_mdns_candidates,
 )
+from rooms.sfu.subscription import Outlet
 from videoroom_project.config import MediaConfig
 
 logger = logging.getLogger(__name__)

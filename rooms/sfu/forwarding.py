@@ -1,35 +1,31 @@
-"""Fan-out of one published track's RTP packets to its subscribers' senders.
+"""Fan-out of one published track's RTP packets to its subscriptions (rooms.sfu.subscription).
 
 A Publication taps its publisher's RTCRtpReceiver: every RTP packet aiortc accepts
 (SRTP-checked, parsed, RTX unwrapped) comes to ``on_rtp`` on the event loop, before any
 jitter buffer, and is written at once to every Subscription. Nothing is reassembled,
 queued, decoded or awaited per packet (docs/benchmarks.md has the cost this removes).
 
-A Subscription rewrites what a subscriber must see as one continuous stream of its own
-sender: SSRC and payload type from its negotiation, sequence numbers and timestamps
-shifted by offsets fixed when it starts. A video subscription starts on the first packet
-of a key frame, since a decoder fed a delta without its reference frame shows corruption
-until the next key frame (feasibility pitfall 7). Keyframe requests (subscriber PLI/FIR,
-a new subscriber) go to the publisher as a PLI, at most one per ``KEYFRAME_INTERVAL``.
-A subscriber's NACK is answered from the publication's recent packets.
+A video subscription starts on the first packet of a key frame, since a decoder fed a
+delta without its reference frame shows corruption until the next key frame (feasibility
+pitfall 7). Keyframe requests (subscriber PLI/FIR, a new subscriber) go to the publisher
+as a PLI, at most one per ``KEYFRAME_INTERVAL`` while unanswered. The last
+``HISTORY_SIZE`` packets are kept to answer subscribers' NACKs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable
 
-from aiortc import RTCRtpReceiver, RTCRtpSender
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from aiortc.rtcrtpparameters import RTCRtpSendParameters
+from aiortc import RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError
 from aiortc.rtp import RtpPacket
 
 from rooms.sfu import aiortc_hooks, vp8
 from rooms.sfu.media_events import TrackKind
-from rooms.sfu.rtp_writer import RtpWriter
+from rooms.sfu.subscription import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -89,129 +85,6 @@ class ForwardedPacket:
         self.ntp_time = ntp
         # abs-send-time: 6.18 fixed-point seconds, the NTP time's middle 24 bits.
         self.abs_send_time = ((ntp >> 14) & 0xFFFFFF).to_bytes(3, "big")
-
-
-class SubscriberTrack(MediaStreamTrack):
-    """The track a subscriber's sender shows (id, kind, msid); packets go around it."""
-
-    def __init__(self, kind: TrackKind) -> None:
-        super().__init__()
-        self.kind = kind
-
-    async def recv(self) -> None:  # type: ignore[override]
-        """Never called: the forwarder replaces the sender's loop that would read it."""
-        raise MediaStreamError
-
-
-class Subscription:
-    """One subscriber sender fed by a Publication."""
-
-    __slots__ = (
-        "_epoch",
-        "_first_sequence",
-        "_first_timestamp",
-        "_publication",
-        "_sequence_offset",
-        "_start_index",
-        "_stopped",
-        "_timestamp_offset",
-        "_timestamp_step",
-        "_video",
-        "_writer",
-        "held_back",
-        "retransmitted",
-        "track",
-    )
-
-    def __init__(self, publication: Publication) -> None:
-        self._publication = publication
-        self._video = publication.kind == "video"
-        self.track = SubscriberTrack(publication.kind)
-        self._writer: RtpWriter | None = None
-        self._stopped = False
-        self._epoch = -1  # of the packets being forwarded; -1: none yet
-        self._start_index = 0
-        self._sequence_offset = 0
-        self._timestamp_offset = 0
-        self._first_sequence = random.getrandbits(16)  # RFC 3550: random initial values
-        self._first_timestamp = random.getrandbits(32)
-        # After a publisher SSRC change: 20 ms at the codec's clock rate.
-        self._timestamp_step = 1800 if self._video else 960
-        self.held_back = 0  # packets not sent while waiting for a key frame
-        self.retransmitted = 0
-
-    @property
-    def started(self) -> bool:
-        return self._writer is not None
-
-    def start(self, writer: RtpWriter) -> None:
-        """The sender is connected: forward from now on (video: from the next key frame)."""
-        if self._stopped:
-            return
-        self._writer = writer
-        if self._video:
-            self._publication.request_keyframe()  # don't wait for the periodic one
-
-    def stop(self) -> None:
-        """Forward nothing more; detaches from the publication."""
-        self._stopped = True
-        self._writer = None
-        self._publication.detach(self)
-
-    def forward(self, packet: ForwardedPacket) -> None:
-        writer = self._writer
-        if writer is None:
-            return
-        if packet.epoch != self._epoch:
-            if self._video and not packet.keyframe_start:
-                self.held_back += 1
-                self._publication.request_keyframe()
-                return
-            self._begin(packet, writer)
-        elif packet.index < self._start_index:
-            return  # reordered from before this subscription's first packet
-        writer.write(
-            (packet.index + self._sequence_offset) & 0xFFFF,
-            (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
-            packet.marker,
-            packet.payload,
-            packet.padding,
-            packet.abs_send_time,
-            packet.ntp_time,
-        )
-
-    def request_keyframe(self) -> None:
-        """The subscriber sent a PLI or FIR: ask the publisher (rate-limited there)."""
-        self._publication.request_keyframe()
-
-    def retransmit(self, sequence: int) -> None:
-        """Answer a NACK for ``sequence`` (this sender's numbering) if the packet is kept."""
-        writer = self._writer
-        if writer is None or self._epoch < 0:
-            return
-        packet = self._publication.recent((sequence - self._sequence_offset) & 0xFFFF)
-        if packet is None or packet.epoch != self._epoch or packet.index < self._start_index:
-            return
-        self.retransmitted += writer.resend(
-            sequence,
-            (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
-            packet.marker,
-            packet.payload,
-            packet.padding,
-            packet.abs_send_time,
-        )
-
-    def _begin(self, packet: ForwardedPacket, writer: RtpWriter) -> None:
-        """Map the publisher's numbering onto this sender's, continuing what was sent."""
-        if writer.last_sequence is None:
-            sequence, timestamp = self._first_sequence, self._first_timestamp
-        else:
-            sequence = writer.last_sequence + 1
-            timestamp = writer.last_timestamp + self._timestamp_step
-        self._sequence_offset = (sequence - packet.index) & 0xFFFF
-        self._timestamp_offset = (timestamp - packet.timestamp) & 0xFFFFFFFF
-        self._start_index = packet.index
-        self._epoch = packet.epoch
 
 
 class Publication:
@@ -376,67 +249,3 @@ class Publication:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._watch = self._pli_task = None
         self._end_subscriptions()
-
-
-class Outlet:
-    """A subscriber's RTCRtpSender taken over for forwarding, fed by one Subscription at a time.
-
-    The sender keeps its m-line, SSRC and sequence numbering for good: when the track it
-    carried is gone, the next subscription of the same kind can reuse it, so a peer's SDP
-    does not grow with every participant who ever came and went.
-    """
-
-    def __init__(self, sender: RTCRtpSender, *, label: str) -> None:
-        self._sender = sender
-        self._label = label
-        self._writer: RtpWriter | None = None
-        self._subscription: Subscription | None = None
-        aiortc_hooks.take_over_sender(
-            sender,
-            on_start=self._on_start,
-            retransmit=self._retransmit,
-            request_keyframe=self._request_keyframe,
-        )
-
-    @property
-    def subscription(self) -> Subscription | None:
-        return self._subscription
-
-    def feed(self, publication: Publication) -> Subscription:
-        """Forward ``publication`` from now on, in place of what was forwarded before."""
-        self.stop()
-        subscription = publication.subscribe()
-        self._subscription = subscription
-        self._sender.replaceTrack(subscription.track)
-        if self._writer is not None:
-            subscription.start(self._writer)
-        return subscription
-
-    def stop(self) -> None:
-        """Forward nothing (the m-line goes inactive); ``feed`` may follow."""
-        if self._subscription is not None:
-            self._subscription.stop()
-            self._subscription = None
-
-    def _on_start(self, parameters: RTCRtpSendParameters) -> None:
-        payload_type = parameters.codecs[0].payloadType
-        if payload_type is None:  # aiortc numbers every negotiated codec
-            raise ValueError(f"{self._label}: sender codec without a payload type")
-        self._writer = RtpWriter(
-            ssrc=self._sender._ssrc,
-            payload_type=payload_type,
-            extension_ids=aiortc_hooks.extension_ids(parameters),
-            mid=parameters.muxId,
-            route=aiortc_hooks.DtlsRoute(self._sender.transport),
-            report_to=self._sender,
-        )
-        if self._subscription is not None:
-            self._subscription.start(self._writer)
-
-    def _retransmit(self, sequence: int) -> None:
-        if self._subscription is not None:
-            self._subscription.retransmit(sequence)
-
-    def _request_keyframe(self) -> None:
-        if self._subscription is not None:
-            self._subscription.request_keyframe()
