@@ -17,7 +17,7 @@ from typing import Any
 from bench.cli import RESULTS
 
 LABELS = {
-    "videoroom": "videoroom (aiortc passthrough)",
+    "videoroom": "videoroom (RTP forwarding on aiortc)",
     "janus": "Janus 1.1.2 VideoRoom",
     "transcode": "aiortc MediaRelay (decode + re-encode)",
 }
