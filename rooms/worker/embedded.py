@@ -6,7 +6,6 @@ import asyncio
 from weakref import WeakKeyDictionary
 
 from channels.layers import get_channel_layer
-from django.conf import settings
 
 from rooms.registry.local import LocalRegistry
 from rooms.worker.rooms import make_room
@@ -27,14 +26,7 @@ async def ensure_embedded_worker(registry: LocalRegistry) -> RoomWorker:
         assert layer is not None, "CHANNEL_LAYERS is not configured"
         # The server's own web code watches this lease on the same loop; the keeper's
         # thread renews it in the registry directly while that loop is busy.
-        worker = RoomWorker(
-            layer,
-            registry,
-            make_room,
-            lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
-            lease_writer=registry,
-            stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
-        )
+        worker = RoomWorker.from_settings(layer, registry, make_room, registry)
         try:
             await worker.start()
         except BaseException as error:

@@ -20,6 +20,7 @@ from typing import Any
 import shortuuid
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
+from django.conf import settings
 
 from rooms import services
 from rooms.messages import RemovalReason, room_leave
@@ -81,6 +82,24 @@ class RoomWorker:
     @property
     def load(self) -> int:
         return sum(len(host.room.peers) for host in self._hosts.values())
+
+    @classmethod
+    def from_settings(
+        cls,
+        layer: BaseChannelLayer,
+        registry: Registry,
+        room_factory: RoomFactory,
+        lease_writer: LeaseWriter,
+    ) -> RoomWorker:
+        """A worker with the lease timings of ``settings.VIDEOROOM``."""
+        return cls(
+            layer,
+            registry,
+            room_factory,
+            lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
+            lease_writer=lease_writer,
+            stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
+        )
 
     async def start(self) -> WorkerRef:
         """Take a channel, publish the lease, start receiving. Returns this worker's ref."""

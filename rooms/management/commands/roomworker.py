@@ -39,14 +39,7 @@ class Command(BaseCommand):
         lease_writer = RedisLeaseWriter.from_url(
             settings.REDIS_URL, settings.VIDEOROOM["REDIS_PREFIX"]
         )
-        worker = RoomWorker(
-            layer,
-            registry,
-            make_room,
-            lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
-            lease_writer=lease_writer,
-            stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
-        )
+        worker = RoomWorker.from_settings(layer, registry, make_room, lease_writer)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
