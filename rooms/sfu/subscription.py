@@ -73,10 +73,6 @@ class Subscription:
         self.held_back = 0  # packets not sent while waiting for a key frame
         self.retransmitted = 0
 
-    @property
-    def started(self) -> bool:
-        return self._writer is not None
-
     def start(self, writer: RtpWriter) -> None:
         """The sender is connected: forward from now on (video: from the next key frame)."""
         if self._stopped:
@@ -166,10 +162,6 @@ class Outlet:
             retransmit=self._retransmit,
             request_keyframe=self._request_keyframe,
         )
-
-    @property
-    def subscription(self) -> Subscription | None:
-        return self._subscription
 
     def feed(self, publication: Publication) -> Subscription:
         """Forward ``publication`` from now on, in place of what was forwarded before."""
