@@ -9,6 +9,7 @@ import inspect
 
 import aioice
 import aiortc
+import pytest
 from aioice import ice
 from aiortc import (
     RTCRtpReceiver,
@@ -119,3 +120,22 @@ def test_aioice_gathering_and_credential_hooks() -> None:
     assert "_connection" in inspect.getsource(RTCIceGatherer.__init__)
     connection = ice.Connection(ice_controlling=False)
     assert connection._protocols == []
+
+
+def test_a_packet_the_forwarder_cannot_handle_is_dropped_not_raised(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The receive tap runs inside aiortc's socket loop: an exception would end the peer's media."""
+    calls = []
+
+    def failing(packet: object) -> None:
+        calls.append(packet)
+        raise ValueError("bad packet")
+
+    tap = aiortc_hooks._ReceiveTap(failing, "room r peer p track t")  # type: ignore[arg-type]
+    assert tap.add("first") == (False, None)  # type: ignore[arg-type]
+    assert tap.add("second") == (False, None)  # type: ignore[arg-type]
+    assert calls == ["first", "second"]
+    assert [r.message for r in caplog.records].count(
+        "room r peer p track t: forwarding a packet failed"
+    ) == 1
