@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from videoroom_project.config import MediaConfig
+from rooms.sfu.config import MediaConfig
 
 
 def turn_credentials(

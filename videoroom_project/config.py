@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from ipaddress import ip_address
 from typing import TypedDict
 from urllib.parse import urlparse
+
+from rooms.sfu.config import MediaConfig
 
 
 class ConfigError(ValueError):
@@ -109,23 +110,6 @@ class Env:
             return str(ip_address(raw))
         except ValueError:
             raise ConfigError(name, f"expected an IP address, got {raw!r}") from None
-
-
-@dataclass(frozen=True)
-class MediaConfig:
-    """What the room worker's SFU needs to reach browsers."""
-
-    # Public address advertised in ICE candidates (Membrane's EXTERNAL_IP).
-    external_ip: str = ""
-    # Inclusive UDP port range for ICE sockets; None lets the OS choose.
-    port_range: tuple[int, int] | None = None
-    # ICE servers as RTCIceServer-shaped dicts: {"urls": [...], "username"?, "credential"?}
-    stun_urls: tuple[str, ...] = ()
-    turn_urls: tuple[str, ...] = ()
-    turn_secret: str = ""
-    turn_ttl_seconds: int = 86400
-    # Host addresses aioice may gather; empty means every interface.
-    host_addresses: tuple[str, ...] = field(default_factory=tuple)
 
 
 def read_media_config(env: Env) -> MediaConfig:

@@ -24,6 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
+from rooms.sfu.config import MediaConfig
 from rooms.sfu.forwarding import PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
@@ -36,7 +37,6 @@ from rooms.sfu.sdp_text import (
     strip_mdns_candidates,
 )
 from rooms.sfu.subscription import Outlet
-from videoroom_project.config import MediaConfig
 
 logger = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from aioice.turn import UDP_SOCKET_BUFFER_SIZE
 from aiortc import RTCIceServer, RTCPeerConnection
 
 from rooms.ice import ice_servers
-from videoroom_project.config import MediaConfig
+from rooms.sfu.config import MediaConfig
 
 logger = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
 from rooms.sfu import media_events as ev
+from rooms.sfu.config import MediaConfig
 from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory, TrackSource
-from videoroom_project.config import MediaConfig
 
 logger = logging.getLogger(__name__)
 

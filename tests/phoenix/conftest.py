@@ -9,8 +9,8 @@ import pytest
 from channels.layers import get_channel_layer
 
 from rooms.roomtypes import RoomOutbox
+from rooms.web.monitor import owner_monitor
 from rooms.worker.embedded import embedded_worker
-from rooms.worker.monitor import owner_monitor
 from tests.worker.fake_room import FakeRoom
 
 

@@ -20,7 +20,7 @@ from websockets.frames import Close
 from websockets.protocol import State
 
 from rooms.phoenix import CloseCode
-from rooms.sockets import UserSocket
+from rooms.web.sockets import UserSocket
 from tests.phoenix.client import heartbeat_of
 from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
 

@@ -12,10 +12,10 @@ from django.conf import settings as django_settings
 from rooms import messages
 from rooms.ice import ice_servers
 from rooms.messages import JoinRefusal, RemovalReason
-from rooms.peer_channel import MAX_MEDIA_EVENT_BYTES, PeerChannel, parse_join_params
 from rooms.phoenix import JOIN_PENDING, InvalidPayload, JoinError, StopKind, TerminateReason
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
+from rooms.web.peer_channel import MAX_MEDIA_EVENT_BYTES, PeerChannel, parse_join_params
 from tests.phoenix.fakes import FakeHost, FakeServices
 
 OWNER = WorkerRef(worker_id="w1", channel="roomworker.one")

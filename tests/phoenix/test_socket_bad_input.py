@@ -7,7 +7,7 @@ import json
 import pytest
 
 from rooms.phoenix import CloseCode
-from rooms.sockets import UserSocket
+from rooms.web.sockets import UserSocket
 from tests.phoenix.client import PhoenixTestClient, heartbeat_of
 
 # The consumer closes old DB connections on every message, as Channels does.

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from rooms.messages import RemovalReason
+from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
 from tests.sfu.client import MediaClient, RoutingOutbox
-from videoroom_project.config import MediaConfig
 
 
 class Harness:

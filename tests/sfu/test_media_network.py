@@ -11,9 +11,9 @@ import pytest
 from aioice import stun
 
 from rooms.sfu import network, sdp_text
+from rooms.sfu.config import MediaConfig
 from tests.sfu.client import EncodedVideoTrack
 from tests.sfu.conftest import Harness, settle
-from videoroom_project.config import MediaConfig
 
 pytestmark = pytest.mark.media
 

@@ -10,9 +10,9 @@ import pytest
 
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo
+from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
 from tests.sfu.fakes import FakeMediaFactory, FakeOutbox
-from videoroom_project.config import MediaConfig
 
 
 def peer(peer_id: str) -> PeerInfo:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from rooms.sockets import UserSocket
+from rooms.web.sockets import UserSocket
 
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCHERS = [

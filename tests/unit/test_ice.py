@@ -3,7 +3,7 @@ import hashlib
 import hmac
 
 from rooms.ice import ice_servers, turn_credentials
-from videoroom_project.config import MediaConfig
+from rooms.sfu.config import MediaConfig
 
 
 def test_turn_credentials_follow_coturn_rest_scheme() -> None:

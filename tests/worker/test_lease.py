@@ -21,7 +21,7 @@ from rooms.registry.base import WorkerRef
 from rooms.registry.local import LocalRegistry
 from rooms.registry.redis import RedisLeaseWriter, RedisRegistry
 from rooms.roomtypes import RoomOutbox
-from rooms.worker.monitor import OwnerMonitor
+from rooms.web.monitor import OwnerMonitor
 from rooms.worker.worker import RoomWorker
 from tests.worker.fake_room import FakeRoom
 

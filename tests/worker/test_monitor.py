@@ -10,7 +10,7 @@ from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.registry.base import WorkerRef
 from rooms.registry.local import LocalRegistry
-from rooms.worker.monitor import OwnerMonitor
+from rooms.web.monitor import OwnerMonitor
 
 
 async def test_dead_owner_is_reported_once_to_each_watching_channel() -> None:

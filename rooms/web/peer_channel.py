@@ -77,12 +77,12 @@ class DefaultPeerServices:
         return await (await get_registry()).claim_room(room)
 
     def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
-        from rooms.worker.monitor import owner_monitor
+        from rooms.web.monitor import owner_monitor
 
         owner_monitor().watch(room=room, peer_id=peer_id, owner=owner, channel=channel)
 
     def unwatch(self, peer_id: str) -> None:
-        from rooms.worker.monitor import owner_monitor
+        from rooms.web.monitor import owner_monitor
 
         owner_monitor().unwatch(peer_id)
 

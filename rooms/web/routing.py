@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rooms.sockets import UserSocket
+from rooms.web.sockets import UserSocket
 
 websocket_urlpatterns = [
     # The phoenix client appends "/websocket" to the socket path it is given.

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from rooms import names
-from rooms.peer_channel import PeerChannel
 from rooms.phoenix import Channel, PhoenixSocket
+from rooms.web.peer_channel import PeerChannel
 
 
 class UserSocket(PhoenixSocket):

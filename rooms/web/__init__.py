@@ -1,0 +1,1 @@
+"""The web side: socket routing, PeerChannel and the owner monitor; runs in daphne."""
