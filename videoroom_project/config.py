@@ -6,12 +6,14 @@ fails on start with a message an operator can act on.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from ipaddress import ip_address
 from typing import TypedDict
 from urllib.parse import urlparse
 
+from rooms.limits import Limits
 from rooms.sfu.config import MediaConfig
 
 
@@ -183,3 +185,17 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
         "JOIN_TIMEOUT_SECONDS": env.number("VIDEOROOM_JOIN_TIMEOUT_SECONDS", 8.0, minimum=0.5),
         "REDIS_PREFIX": prefix,
     }
+
+
+def read_limits(env: Env) -> Limits:
+    """``Limits`` with each field overridable as ``VIDEOROOM_LIMIT_<FIELD>`` (upper case)."""
+    values: dict[str, int | float] = {}
+    for spec in dataclasses.fields(Limits):
+        name = f"VIDEOROOM_LIMIT_{spec.name.upper()}"
+        default = spec.default
+        if isinstance(default, int):
+            values[spec.name] = env.integer(name, default, minimum=1)
+        else:
+            assert isinstance(default, float)
+            values[spec.name] = env.number(name, default, minimum=0.001)
+    return Limits(**values)  # type: ignore[arg-type]

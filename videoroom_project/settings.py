@@ -9,6 +9,7 @@ import dj_database_url
 from videoroom_project.config import (
     ConfigError,
     Env,
+    read_limits,
     read_media_config,
     read_videoroom_settings,
 )
@@ -107,6 +108,7 @@ STORAGES = {
 # the room worker embedded in the server process (DESIGN.md invariant 4).
 VIDEOROOM = read_videoroom_settings(env)
 VIDEOROOM_MEDIA = read_media_config(env)
+VIDEOROOM_LIMITS = read_limits(env)
 
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
