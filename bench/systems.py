@@ -31,9 +31,6 @@ from bench import procstat
 from bench.stack import PYTHON, REPO, running_stack
 
 SYSTEMS = ("videoroom", "transcode", "janus")
-# The worker runs with MAX_BUNDLE unless VIDEOROOM_BENCH_FIX_BUNDLE=0: see
-# bench/worker_launcher.py and docs/benchmarks.md ("Bugs found").
-FIX_BUNDLE = os.environ.get("VIDEOROOM_BENCH_FIX_BUNDLE", "1") != "0"
 # VIDEOROOM_BENCH_VERBOSE=1 shows each load run's own summary.
 VERBOSE = os.environ.get("VIDEOROOM_BENCH_VERBOSE", "0") != "0"
 # VIDEOROOM_BENCH_LOG=<file> keeps the servers' output of the last point there.
@@ -65,7 +62,7 @@ def running(system: str, *, janus_event_loops: int = 0) -> Iterator[Target]:
         ) as janus:
             yield Target(janus.url, janus.pid, "janus", janus.address, janus.netns)
         return
-    flags = ["--fix-bundle"] if FIX_BUNDLE else []
+    flags = []
     if system == "transcode":
         flags.append("--transcode")
     elif system != "videoroom":
@@ -139,7 +136,6 @@ def run_point(
     result.pop("streams", None)
     result["system"] = system
     result["server_idle_rss_mb"] = idle.rss_bytes / 2**20
-    result["fix_bundle"] = FIX_BUNDLE and system != "janus"
     result["janus_event_loops"] = janus_event_loops if system == "janus" else None
     return result
 

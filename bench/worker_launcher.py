@@ -4,11 +4,6 @@
               forwarding tap is not applied) and every subscriber's sender re-encodes
               the frames it gets from a ``MediaRelay`` (buffered=False), as in aiortc's
               examples/server. Signalling, ICE and the Room are this project's, unchanged.
---fix-bundle  answer with ``bundlePolicy=MAX_BUNDLE``. Works around a forwarding bug
-              found by this bench in rooms/sfu/endpoint.py (see docs/benchmarks.md):
-              with aiortc's default BALANCED policy, a first offer carrying two m-lines of
-              one kind leaves the second on a transport that is then discarded, so that
-              track is never delivered.
 """
 
 from __future__ import annotations
@@ -16,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import os
 import sys
 from typing import Any
@@ -84,20 +78,13 @@ class RelayOutlet:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--transcode", action="store_true")
-    parser.add_argument("--fix-bundle", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "videoroom_project.settings")
     import django
 
     django.setup()
-    from aiortc import RTCBundlePolicy, RTCConfiguration
-
     import rooms.sfu.endpoint as endpoint
 
-    if args.fix_bundle:
-        endpoint.RTCConfiguration = functools.partial(  # type: ignore[misc]
-            RTCConfiguration, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
-        )
     if args.transcode:
         endpoint.Publication = RelayPublication  # type: ignore[misc,assignment]
         endpoint.Outlet = RelayOutlet  # type: ignore[misc,assignment]

@@ -17,13 +17,12 @@ import re
 from channels.layers import BaseChannelLayer, get_channel_layer
 
 from rooms import messages
-from rooms.names import InvalidRoomName, validate_room_name
+from rooms.names import PEER_ID_MAX_LENGTH, PEER_ID_PATTERN, InvalidRoomName, validate_room_name
 from rooms.registry import LivePeer, Registry, get_registry
 
 logger = logging.getLogger(__name__)
 
-# Peer ids are shortuuids; the participation history stores at most 40 characters.
-_PEER_ID = re.compile(r"[A-Za-z0-9_-]{1,40}")
+_PEER_ID = re.compile(PEER_ID_PATTERN)
 
 
 class AdminActionError(ValueError):
@@ -40,7 +39,7 @@ class UnknownParticipant(AdminActionError):
 
 def validate_peer_id(peer_id: object) -> str:
     if not isinstance(peer_id, str) or not _PEER_ID.fullmatch(peer_id):
-        raise InvalidInput("A peer id is 1 to 40 letters, digits, '-' or '_'.")
+        raise InvalidInput(f"A peer id is 1 to {PEER_ID_MAX_LENGTH} letters, digits, '-' or '_'.")
     return peer_id
 
 

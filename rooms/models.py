@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
 from rooms.messages import RemovalReason
-from rooms.names import ROOM_NAME_MAX_LENGTH
+from rooms.names import PEER_ID_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, ROOM_NAME_PATTERN, ROOM_NAME_RULE
 
-room_name_validator = RegexValidator(
-    r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
-    "Use letters, digits, '-' or '_', starting with a letter or digit.",
-)
+room_name_validator = RegexValidator(rf"\A{ROOM_NAME_PATTERN}\Z", f"Use {ROOM_NAME_RULE}.")
+
+
+def default_max_participants() -> int:
+    """VIDEOROOM_DEFAULT_MAX_PARTICIPANTS, the one place that default lives."""
+    return int(settings.VIDEOROOM["DEFAULT_MAX_PARTICIPANTS"])
 
 
 class Room(models.Model):
@@ -23,7 +26,7 @@ class Room(models.Model):
     )
     title = models.CharField(max_length=200, blank=True)
     max_participants = models.PositiveIntegerField(
-        default=12, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+        default=default_max_participants, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
     locked = models.BooleanField(default=False, help_text="A locked room refuses new joins.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -40,7 +43,7 @@ class Participation(models.Model):
     """One peer's stay in a room, from join to leave."""
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participations")
-    peer_id = models.CharField(max_length=40, db_index=True)
+    peer_id = models.CharField(max_length=PEER_ID_MAX_LENGTH, db_index=True)
     display_name = models.CharField(max_length=100)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)

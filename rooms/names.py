@@ -13,7 +13,12 @@ TOPIC_PREFIX = "room:"
 GROUP_PREFIX = "room."
 # 64 characters keeps every derived name (group, Redis keys) well under 100.
 ROOM_NAME_MAX_LENGTH = 64
-_ROOM_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{ROOM_NAME_MAX_LENGTH - 1}}}")
+ROOM_NAME_PATTERN = rf"[A-Za-z0-9][A-Za-z0-9_-]{{0,{ROOM_NAME_MAX_LENGTH - 1}}}"
+ROOM_NAME_RULE = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
+_ROOM_NAME = re.compile(ROOM_NAME_PATTERN)
+# Peer ids are shortuuids (22 characters); the participation history stores up to 40.
+PEER_ID_MAX_LENGTH = 40
+PEER_ID_PATTERN = rf"[A-Za-z0-9_-]{{1,{PEER_ID_MAX_LENGTH}}}"
 
 
 class InvalidRoomName(ValueError):
@@ -26,9 +31,7 @@ def is_valid_room_name(name: str) -> bool:
 
 def validate_room_name(name: str) -> str:
     if not isinstance(name, str) or not is_valid_room_name(name):
-        raise InvalidRoomName(
-            "room names are 1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
-        )
+        raise InvalidRoomName(f"room names are {ROOM_NAME_RULE}")
     return name
 
 

@@ -64,3 +64,13 @@ ensure_frontend() {
   log "building the frontend"
   (cd "$ROOT/frontend" && npm run --silent build)
 }
+
+# load_env reads .env (if any) into the environment and, with no DJANGO_SECRET_KEY,
+# selects development mode, as scripts/run.sh and scripts/manage.sh both need.
+load_env() {
+  if [ -f "$ROOT/.env" ]; then set -a; source "$ROOT/.env"; set +a; fi
+  if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
+    export DJANGO_DEBUG=${DJANGO_DEBUG:-true}
+    log "DJANGO_SECRET_KEY is unset: development mode (DJANGO_DEBUG=$DJANGO_DEBUG)"
+  fi
+}

@@ -6,11 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-[ -f .env ] && { set -a; source .env; set +a; }
-if [ -z "${DJANGO_SECRET_KEY:-}" ]; then
-  export DJANGO_DEBUG=${DJANGO_DEBUG:-true}
-  log "DJANGO_SECRET_KEY is unset: running in development mode (DJANGO_DEBUG=$DJANGO_DEBUG)"
-fi
+load_env
 
 ensure_python_env requirements.txt
 ensure_frontend
@@ -27,7 +23,7 @@ if [ -n "${REDIS_URL:-}" ]; then
   worker_pid=$!
   trap '[ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null; wait' EXIT INT TERM
 fi
-log "videoroom on http://127.0.0.1:${PORT:-8000}/ (admin: /admin/, create a user with: .venv/bin/python manage.py createsuperuser)"
+log "videoroom on http://127.0.0.1:${PORT:-8000}/ (admin: /admin/, create a user with: bash scripts/manage.sh createsuperuser)"
 # Daphne's websocket limits (1 MiB by default) sit above the socket's own 1 MiB frame
 # limit, which answers with close code 4009 (docs/protocol.md).
 "$VENV/bin/daphne" -b "${BIND:-127.0.0.1}" -p "${PORT:-8000}" \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -17,7 +18,13 @@ from tests.support.cluster import Cluster, running_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 FRONTEND = ROOT / "frontend"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# A test run leaves the checkout clean: screenshots go to test-artifacts/ (ignored by git)
+# unless VIDEOROOM_REFRESH_SCREENSHOTS=1 asks for the ones in docs/ to be refreshed.
+SCREENSHOTS = (
+    ROOT / "docs" / "screenshots"
+    if os.environ.get("VIDEOROOM_REFRESH_SCREENSHOTS") == "1"
+    else ROOT / "test-artifacts" / "screenshots"
+)
 
 TILES_SUMMARY_JS = """
 () => [...document.querySelectorAll('.tile')].map((t) =>

@@ -1,4 +1,4 @@
-"""The home page, the room link's name prompt, and the screenshots in docs/screenshots/."""
+"""The home page, the room link's name prompt, and the screenshots (docs/screenshots/ on request)."""
 
 from __future__ import annotations
 
