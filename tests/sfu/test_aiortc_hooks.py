@@ -21,6 +21,7 @@ from aiortc import (
 from aiortc.rtcicetransport import RTCIceGatherer
 
 from rooms.sfu import aiortc_hooks
+from rooms.sfu.aiortc_hooks.receive import _ReceiveTap
 from tests.sfu import encoded_receiver
 
 
@@ -132,7 +133,7 @@ def test_a_packet_the_forwarder_cannot_handle_is_dropped_not_raised(
         calls.append(packet)
         raise ValueError("bad packet")
 
-    tap = aiortc_hooks._ReceiveTap(failing, "room r peer p track t")  # type: ignore[arg-type]
+    tap = _ReceiveTap(failing, "room r peer p track t")  # type: ignore[arg-type]
     assert tap.add("first") == (False, None)  # type: ignore[arg-type]
     assert tap.add("second") == (False, None)  # type: ignore[arg-type]
     assert calls == ["first", "second"]
