@@ -10,8 +10,8 @@ for over 2 minutes with or without this module, so on a stable network the diffe
 invisible; it matters when the browser's network changed and the old pair is dead.)
 
 What is done here: after each remote offer, the new remote ufrag/pwd are written into
-the aioice connection (``remote_username``/``remote_password``, the attributes aioice
-reads for every check and consent request). The worker keeps its own ufrag/pwd
+the aioice connection (``aiortc_hooks.set_remote_ice_credentials``: aioice reads them
+for every check and consent request). The worker keeps its own ufrag/pwd
 (the answer repeats them), so existing checks stay valid. aioice keeps answering and
 running triggered checks after it completed, and a pair the browser nominates with
 USE-CANDIDATE replaces the selected pair, so media moves to the browser's new pair.
@@ -26,6 +26,7 @@ import logging
 
 from aiortc import RTCPeerConnection
 
+from rooms.sfu import aiortc_hooks
 from rooms.sfu.sdp_text import ice_credentials
 
 logger = logging.getLogger(__name__)
@@ -38,16 +39,11 @@ def follow_remote_restart(pc: RTCPeerConnection, offer_sdp: str, label: str) -> 
         return False
     ufrag, pwd = credentials
     changed = False
-    seen: set[int] = set()
-    for transceiver in pc.getTransceivers():
-        connection = transceiver.receiver.transport.transport.iceGatherer._connection
-        if id(connection) in seen:
-            continue
-        seen.add(id(connection))
+    for connection in aiortc_hooks.ice_connections(pc):
+        remote = aiortc_hooks.remote_ice_ufrag(connection)
         # None: not started yet; aiortc's first start() applies the offer's credentials.
-        if connection.remote_username is not None and connection.remote_username != ufrag:
-            connection.remote_username = ufrag
-            connection.remote_password = pwd
+        if remote is not None and remote != ufrag:
+            aiortc_hooks.set_remote_ice_credentials(connection, ufrag, pwd)
             changed = True
     if changed:
         logger.info("%s: client ICE restart followed (remote ufrag %s)", label, ufrag)

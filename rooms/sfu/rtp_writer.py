@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 MID_URI = "urn:ietf:params:rtp-hdrext:sdes:mid"
 ABS_SEND_TIME_URI = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -48,19 +48,24 @@ def _extension_block(elements: list[tuple[int, bytes]]) -> tuple[bytes, int]:
     return struct.pack("!HH", profile, len(body) // 4) + body, first_offset
 
 
-class RtpWriter:
-    """Packs, protects and sends one sender's RTP packets; keeps its RTCP sender counters.
+class SenderReport(Protocol):
+    """Counts what the sender reports say was sent (``aiortc_hooks.SenderReportCounter``)."""
 
-    ``report_to`` is the aiortc sender whose RTCP loop sends the sender reports: it reads
-    the last NTP/RTP timestamp pair and the packet and octet counts from four private
-    attributes (names checked by tests/sfu/test_aiortc_hooks.py), updated on every write.
+    def count(self, ntp_time: int, rtp_timestamp: int, size: int) -> None:
+        """One packet of ``size`` payload bytes sent at ``ntp_time`` with ``rtp_timestamp``."""
+
+
+class RtpWriter:
+    """Packs, protects and sends one sender's RTP packets; counts them for its sender reports.
+
+    ``report`` is told of every packet ``write`` sends (retransmissions are not counted).
     """
 
     __slots__ = (
+        "_count",
         "_ext_after",
         "_ext_before",
         "_payload_type",
-        "_report_to",
         "_route",
         "_ssrc",
         "_with_abs_send_time",
@@ -77,12 +82,12 @@ class RtpWriter:
         extension_ids: Mapping[str, int],
         mid: str | None,
         route: PacketRoute,
-        report_to: Any,
+        report: SenderReport,
     ) -> None:
         self._ssrc = ssrc
         self._payload_type = payload_type
         self._route = route
-        self._report_to = report_to
+        self._count = report.count
         self.last_sequence: int | None = None
         self.last_timestamp = 0
         elements: list[tuple[int, bytes]] = []
@@ -120,11 +125,7 @@ class RtpWriter:
             return
         self.last_sequence = sequence
         self.last_timestamp = timestamp
-        report = self._report_to
-        report._RTCRtpSender__ntp_timestamp = ntp_time
-        report._RTCRtpSender__rtp_timestamp = timestamp
-        report._RTCRtpSender__octet_count += len(payload)
-        report._RTCRtpSender__packet_count += 1
+        self._count(ntp_time, timestamp, len(payload))
 
     def resend(
         self,

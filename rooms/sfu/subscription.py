@@ -184,12 +184,12 @@ class Outlet:
         if payload_type is None:  # aiortc numbers every negotiated codec
             raise ValueError(f"{self._label}: sender codec without a payload type")
         self._writer = RtpWriter(
-            ssrc=self._sender._ssrc,
+            ssrc=aiortc_hooks.sender_ssrc(self._sender),
             payload_type=payload_type,
             extension_ids=aiortc_hooks.extension_ids(parameters),
             mid=parameters.muxId,
             route=aiortc_hooks.DtlsRoute(self._sender.transport),
-            report_to=self._sender,
+            report=aiortc_hooks.SenderReportCounter(self._sender),
         )
         if self._subscription is not None:
             self._subscription.start(self._writer)

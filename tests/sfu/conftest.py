@@ -7,11 +7,13 @@ import threading
 from collections.abc import AsyncIterator, Callable
 
 import pytest
+from aiortc import RTCPeerConnection
 
 from rooms.messages import RemovalReason
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
 from tests.sfu.client import MediaClient, RoutingOutbox
+from tests.sfu.peer_pair import new_peer
 
 
 class Harness:
@@ -46,6 +48,15 @@ async def harness(media_config: MediaConfig) -> AsyncIterator[Harness]:
     h = Harness(media_config)
     yield h
     await h.close()
+
+
+@pytest.fixture
+async def peers() -> AsyncIterator[tuple[RTCPeerConnection, RTCPeerConnection]]:
+    """A client and a worker peer connection (tests.sfu.peer_pair), closed afterwards."""
+    client, worker = new_peer(), new_peer()
+    yield client, worker
+    await client.close()
+    await worker.close()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpHeaderExtensionParameters, RTCRtpParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket
@@ -22,13 +20,14 @@ class Route:
         return self.up
 
 
-def sender_counters() -> SimpleNamespace:
-    return SimpleNamespace(
-        _RTCRtpSender__ntp_timestamp=0,
-        _RTCRtpSender__rtp_timestamp=0,
-        _RTCRtpSender__octet_count=0,
-        _RTCRtpSender__packet_count=0,
-    )
+class Report:
+    """Records what the writer counts for the sender reports."""
+
+    def __init__(self) -> None:
+        self.counted: list[tuple[int, int, int]] = []
+
+    def count(self, ntp_time: int, rtp_timestamp: int, size: int) -> None:
+        self.counted.append((ntp_time, rtp_timestamp, size))
 
 
 def parse(data: bytes, ids: dict[str, int]) -> RtpPacket:
@@ -52,9 +51,9 @@ def parse(data: bytes, ids: dict[str, int]) -> RtpPacket:
     ],
 )
 def test_header_fields_and_extensions_parse_back(ids: dict[str, int]) -> None:
-    route, report = Route(), sender_counters()
+    route, report = Route(), Report()
     writer = RtpWriter(
-        ssrc=0xDEADBEEF, payload_type=96, extension_ids=ids, mid="3", route=route, report_to=report
+        ssrc=0xDEADBEEF, payload_type=96, extension_ids=ids, mid="3", route=route, report=report
     )
     writer.write(65535, 4_000_000_000, True, b"payload", 0, b"\x12\x34\x56", 77)
     packet = parse(route.sent[0], ids)
@@ -73,31 +72,30 @@ def test_padding_is_appended_and_flagged() -> None:
         extension_ids={},
         mid=None,
         route=route,
-        report_to=sender_counters(),
+        report=Report(),
     )
     writer.write(1, 2, False, b"", 32, b"\x00\x00\x00", 1)
     packet = parse(route.sent[0], {})
     assert (packet.payload, packet.padding_size, packet.marker) == (b"", 32, 0)
 
 
-def test_writes_update_the_sender_report_counters_and_resends_do_not() -> None:
-    route, report = Route(), sender_counters()
+def test_writes_are_counted_for_the_sender_reports_and_resends_are_not() -> None:
+    route, report = Route(), Report()
     writer = RtpWriter(
-        ssrc=1, payload_type=96, extension_ids={}, mid=None, route=route, report_to=report
+        ssrc=1, payload_type=96, extension_ids={}, mid=None, route=route, report=report
     )
     writer.write(10, 1000, True, b"abcd", 0, b"\x00\x00\x01", 555)
     writer.write(11, 4000, True, b"ef", 0, b"\x00\x00\x02", 666)
     assert writer.resend(10, 1000, True, b"abcd", 0, b"\x00\x00\x01")
     assert len(route.sent) == 3
-    assert (report._RTCRtpSender__packet_count, report._RTCRtpSender__octet_count) == (2, 6)
-    assert (report._RTCRtpSender__ntp_timestamp, report._RTCRtpSender__rtp_timestamp) == (666, 4000)
+    assert report.counted == [(555, 1000, 4), (666, 4000, 2)]
     assert (writer.last_sequence, writer.last_timestamp) == (11, 4000)
 
 
 def test_nothing_is_counted_while_the_route_is_down() -> None:
-    report = sender_counters()
+    report = Report()
     writer = RtpWriter(
-        ssrc=1, payload_type=96, extension_ids={}, mid=None, route=Route(up=False), report_to=report
+        ssrc=1, payload_type=96, extension_ids={}, mid=None, route=Route(up=False), report=report
     )
     writer.write(10, 1000, True, b"abcd", 0, b"\x00\x00\x01", 555)
-    assert report._RTCRtpSender__packet_count == 0 and writer.last_sequence is None
+    assert report.counted == [] and writer.last_sequence is None
