@@ -10,8 +10,6 @@ pushes. Every way out (leave, socket close, replacement, removal by the room) en
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
 from typing import Any, Protocol
@@ -45,6 +43,9 @@ MEDIA_EVENT = "mediaEvent"
 MAX_MEDIA_EVENT_BYTES = 1024 * 1024
 MAX_METADATA_BYTES = 4 * 1024
 MAX_DISPLAY_NAME_LENGTH = 64
+# The join timer's message to this channel (never sent across the layer: the socket's
+# timer message carries only an id, and this comes back through handle_info).
+JOIN_TIMEOUT = "peer.join_timeout"
 
 _REMOVAL_FOR: dict[TerminateReason, RemovalReason] = {
     TerminateReason.LEAVE: RemovalReason.LEFT,
@@ -127,7 +128,7 @@ class PeerChannel(Channel):
         self._waiting = False
         self._retried = False
         self._in_group = False
-        self._timer: asyncio.Task[None] | None = None
+        self._timer: int | None = None
 
     async def join(self, params: Payload) -> JoinResult:
         try:
@@ -149,7 +150,12 @@ class PeerChannel(Channel):
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
             raise JoinError(JoinRefusal.UNAVAILABLE)
         self._waiting = True
-        self._timer = asyncio.create_task(self._expire_join())
+        # The timer posts JOIN_TIMEOUT back to this channel (handle_info), so the join is
+        # settled in the socket's dispatch loop whichever comes first.
+        self._timer = self.send_after(
+            settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"],
+            {"type": JOIN_TIMEOUT, "room": self.room, "peer_id": self.peer_id},
+        )
         await self._send_join(owner)
         return JOIN_PENDING
 
@@ -171,13 +177,18 @@ class PeerChannel(Channel):
 
     async def handle_info(self, message: dict[str, Any]) -> None:
         if message.get("peer_id") != self.peer_id:
-            logger.debug("room %s peer %s: dropped stale %s", self.room, self.peer_id, message)
+            # Only the type: a media event's data may hold ICE credentials.
+            logger.debug(
+                "room %s peer %s: dropped stale %s", self.room, self.peer_id, message.get("type")
+            )
             return
         kind = message.get("type")
         if kind == "peer.joined":
             await self._joined()
         elif kind == "peer.join_refused":
             await self._refused(message)
+        elif kind == JOIN_TIMEOUT:
+            await self._expire_join()
         elif kind == "peer.media_event":
             await self.push(MEDIA_EVENT, {"data": message["data"]})
         elif kind == "peer.removed":
@@ -255,7 +266,7 @@ class PeerChannel(Channel):
         await self.refuse_join(reason)
 
     async def _expire_join(self) -> None:
-        await asyncio.sleep(settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"])
+        self._timer = None
         if not self._waiting:
             return
         self._waiting = False
@@ -274,8 +285,5 @@ class PeerChannel(Channel):
         self._in_room = False
 
     async def _cancel_timer(self) -> None:
-        task, self._timer = self._timer, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        timer, self._timer = self._timer, None
+        self.cancel_timer(timer)
