@@ -9,6 +9,7 @@ import dj_database_url
 from videoroom_project.config import (
     ConfigError,
     Env,
+    read_allowed_origins,
     read_limits,
     read_media_config,
     read_videoroom_settings,
@@ -25,6 +26,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Websocket Origins allowed (rooms/web/origins.py); empty: only the page's own origin.
+VIDEOROOM_ALLOWED_ORIGINS = read_allowed_origins(env)
 
 INSTALLED_APPS = [
     "daphne",
