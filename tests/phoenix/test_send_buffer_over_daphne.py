@@ -1,0 +1,130 @@
+"""Clients that stop reading are closed with 4013 and cost daphne a bounded amount of memory.
+
+A real daphne, started by the project's launcher (``rooms.web.serve``), in the
+embedded default with the SFU Room. Three members join, connect and then never read
+(their client stops reading the TCP socket, whose receive buffer is made small); a
+fourth floods the room with large ``updateEndpointMetadata`` events, each pushed to
+every other member as ``endpointUpdated``. Without the bound, every push to the
+sleepers would queue in daphne's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import psutil
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from rooms.phoenix import CloseCode
+from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
+
+WAIT_SECONDS = 30.0
+TOPIC = "room:sleepers"
+SEND_BUFFER_BYTES = 1024 * 1024
+METADATA_BYTES = 200 * 1024
+# The talker's updates: within the socket's 100-frame burst, ~18 MB for each sleeper.
+UPDATES = 90
+# Three sleepers at the bound, plus frames in flight, Python overhead and allocator slack.
+RSS_GROWTH_LIMIT = 40 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+    workdir = tmp_path_factory.mktemp("send-buffer")
+    env = embedded_env(
+        workdir / "db.sqlite3",
+        VIDEOROOM_LIMIT_SOCKET_SEND_BUFFER_BYTES=str(SEND_BUFFER_BYTES),
+        # Room-side bounds that would stop the talker first (where enforced).
+        VIDEOROOM_LIMIT_ENDPOINT_METADATA_BYTES=str(2 * METADATA_BYTES),
+        VIDEOROOM_LIMIT_MEDIA_EVENT_BURST="1000",
+        VIDEOROOM_LIMIT_MEDIA_EVENTS_PER_SECOND="1000",
+    )
+    manage(env, "migrate", "--noinput")
+    with running_daphne(env, workdir / "daphne.log") as running:
+        yield running
+
+
+def media_event(event: dict[str, Any]) -> dict[str, str]:
+    return {"data": json.dumps(event)}
+
+
+async def open_member(server: DaphneServer, name: str, *, sleeper: bool) -> ClientConnection:
+    """A member joined to TOPIC and connected (visible to the others)."""
+    sock = None
+    if sleeper:
+        # A small receive buffer, so that the kernel holds little of what is not read.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", server.port))
+    connection = await connect(
+        f"{server.socket_url}/websocket?vsn=2.0.0",
+        origin=server.origin,  # type: ignore[arg-type]
+        proxy=None,
+        sock=sock,
+        open_timeout=WAIT_SECONDS,
+        # The client library stops reading the socket once one message waits unread.
+        max_queue=1,
+        max_size=None,
+    )
+    await connection.send(json.dumps(["1", "1", TOPIC, "phx_join", {"displayName": name}]))
+    reply = json.loads(await asyncio.wait_for(connection.recv(), WAIT_SECONDS))
+    assert reply[3] == "phx_reply" and reply[4]["status"] == "ok", reply
+    connect_event = {"type": "connect", "data": {"metadata": {"displayName": name}}}
+    await connection.send(json.dumps(["1", "2", TOPIC, "mediaEvent", media_event(connect_event)]))
+    return connection
+
+
+async def removed_endpoints(talker: ClientConnection, count: int) -> None:
+    """Read the talker's frames until ``count`` endpointRemoved events have arrived."""
+    seen = 0
+    while seen < count:
+        frame = json.loads(await talker.recv())
+        if frame[3] == "mediaEvent" and json.loads(frame[4]["data"])["type"] == "endpointRemoved":
+            seen += 1
+
+
+async def close_code(connection: ClientConnection) -> int | None:
+    """Read everything that was queued; the code of the server's close frame."""
+    try:
+        while True:
+            await connection.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd is not None else None
+
+
+async def test_members_that_stop_reading_are_closed_and_daphne_stays_bounded(
+    server: DaphneServer,
+) -> None:
+    daphne = psutil.Process(server.process.pid)
+    sleepers = [await open_member(server, f"sleeper{n}", sleeper=True) for n in range(3)]
+    talker = await open_member(server, "talker", sleeper=False)
+    rss_before = daphne.memory_info().rss
+
+    reader = asyncio.create_task(removed_endpoints(talker, 3))
+    for n in range(UPDATES):
+        if reader.done():
+            break
+        metadata = {"displayName": "talker", "blob": str(n % 10) * METADATA_BYTES}
+        update = {"type": "updateEndpointMetadata", "data": {"metadata": metadata}}
+        await talker.send(json.dumps(["1", str(n + 3), TOPIC, "mediaEvent", media_event(update)]))
+        await asyncio.sleep(0.01)
+    try:
+        await asyncio.wait_for(reader, WAIT_SECONDS)
+    except TimeoutError:
+        pytest.fail(f"the sleepers were not removed from the room\n{server.log()}")
+    rss_after = daphne.memory_info().rss
+
+    codes = await asyncio.gather(*(close_code(s) for s in sleepers))
+    assert codes == [CloseCode.SEND_BUFFER_FULL] * 3, server.log()
+    growth = rss_after - rss_before
+    print(f"daphne RSS {rss_before / 2**20:.1f} -> {rss_after / 2**20:.1f} MiB")
+    assert growth < RSS_GROWTH_LIMIT, f"daphne grew by {growth / 2**20:.1f} MiB"
+    assert "Traceback" not in server.log(100_000), server.log()
+    await talker.close()
