@@ -19,7 +19,13 @@ from typing import Any
 import psutil
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.client import ClientProtocol
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode
+from websockets.protocol import State
+from websockets.typing import Origin as WsOrigin
+from websockets.uri import parse_uri
 
 from rooms.phoenix import CloseCode
 from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
@@ -34,12 +40,13 @@ UPDATES = 90
 RSS_GROWTH_LIMIT = 40 * 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+def start_server(
+    tmp_path_factory: pytest.TempPathFactory, send_buffer_bytes: int
+) -> Iterator[DaphneServer]:
     workdir = tmp_path_factory.mktemp("send-buffer")
     env = embedded_env(
         workdir / "db.sqlite3",
-        VIDEOROOM_LIMIT_SOCKET_SEND_BUFFER_BYTES=str(SEND_BUFFER_BYTES),
+        VIDEOROOM_LIMIT_SOCKET_SEND_BUFFER_BYTES=str(send_buffer_bytes),
         # Room-side bounds that would stop the talker first (where enforced).
         VIDEOROOM_LIMIT_ENDPOINT_METADATA_BYTES=str(2 * METADATA_BYTES),
         VIDEOROOM_LIMIT_MEDIA_EVENT_BURST="1000",
@@ -48,6 +55,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
     manage(env, "migrate", "--noinput")
     with running_daphne(env, workdir / "daphne.log") as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+    yield from start_server(tmp_path_factory, SEND_BUFFER_BYTES)
+
+
+@pytest.fixture(scope="module")
+def roomy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaphneServer]:
+    """A send-buffer bound far above what the tests queue."""
+    yield from start_server(tmp_path_factory, 256 * SEND_BUFFER_BYTES)
 
 
 def media_event(event: dict[str, Any]) -> dict[str, str]:
@@ -128,3 +146,90 @@ async def test_members_that_stop_reading_are_closed_and_daphne_stays_bounded(
     assert growth < RSS_GROWTH_LIMIT, f"daphne grew by {growth / 2**20:.1f} MiB"
     assert "Traceback" not in server.log(100_000), server.log()
     await talker.close()
+
+
+class RawMember:
+    """A websocket client over a plain socket (websockets' sans-I/O protocol), which
+    reads only when told to: after its close frame it never reads again."""
+
+    def __init__(self, server: DaphneServer) -> None:
+        self.server = server
+        self.protocol = ClientProtocol(
+            parse_uri(f"{server.socket_url}/websocket?vsn=2.0.0"),
+            origin=WsOrigin(server.origin),
+            max_size=None,
+        )
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.setblocking(False)
+
+    async def open(self, name: str) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(self.sock, ("127.0.0.1", self.server.port))
+        self.protocol.send_request(self.protocol.connect())
+        await self._flush()
+        while self.protocol.state is State.CONNECTING:
+            self.protocol.receive_data(await loop.sock_recv(self.sock, 65536))
+        assert self.protocol.state is State.OPEN, self.protocol.handshake_exc
+        await self.send(["1", "1", TOPIC, "phx_join", {"displayName": name}])
+        reply = await self.receive()
+        assert reply[3] == "phx_reply" and reply[4]["status"] == "ok", reply
+        connect_event = {"type": "connect", "data": {"metadata": {"displayName": name}}}
+        await self.send(["1", "2", TOPIC, "mediaEvent", media_event(connect_event)])
+
+    async def send(self, frame: list[Any]) -> None:
+        self.protocol.send_text(json.dumps(frame).encode())
+        await self._flush()
+
+    async def receive(self) -> list[Any]:
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                for event in self.protocol.events_received():
+                    if isinstance(event, WsFrame) and event.opcode is Opcode.TEXT:
+                        frame: list[Any] = json.loads(event.data)
+                        return frame
+                self.protocol.receive_data(await loop.sock_recv(self.sock, 65536))
+
+    async def send_close(self) -> None:
+        self.protocol.send_close(1000)
+        await self._flush()
+
+    def abort(self) -> None:
+        self.sock.close()
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        for data in self.protocol.data_to_send():
+            await loop.sock_sendall(self.sock, data)
+
+
+async def test_pushes_to_members_that_just_closed_log_no_error(
+    roomy_server: DaphneServer,
+) -> None:
+    """Members close while the room keeps pushing to them. From the client's close frame
+    until daphne has written what it queued before (here never: the client does not
+    read), daphne refuses sends (autobahn's Disconnected) and has not yet told the
+    consumer that the connection is gone. Those sends are a debug line each."""
+    server = roomy_server
+    talker = await open_member(server, "talker2", sleeper=False)
+    log_start = len(server.log(10**9))
+    leavers = [RawMember(server) for _ in range(3)]
+    for n, leaver in enumerate(leavers):
+        await leaver.open(f"leaver{n}")
+    for n in range(40):
+        # ~4 MB queued for each leaver before it closes: more than the kernel holds.
+        metadata = {"displayName": "talker2", "blob": "x" * (200 * 1024 if n < 20 else 1024)}
+        update = {"type": "updateEndpointMetadata", "data": {"metadata": metadata}}
+        await talker.send(json.dumps(["1", str(n), TOPIC, "mediaEvent", media_event(update)]))
+        if n == 20:
+            await asyncio.sleep(0.5)
+            for leaver in leavers:
+                await leaver.send_close()
+        await asyncio.sleep(0.03)
+    await asyncio.sleep(1.0)
+    log = server.log(10**9)[log_start:]
+    for leaver in leavers:
+        leaver.abort()
+    await talker.close()
+    assert " ERROR " not in log and "Traceback" not in log, log[-8000:]
