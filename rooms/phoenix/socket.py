@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final, Literal
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -52,8 +52,9 @@ from rooms.phoenix.timers import Timers
 logger = logging.getLogger(__name__)
 
 _SUPPORTED_VSN = re.compile(r"2\.0\.\d+")
-# What a timer stands for: a channel and the message it asked for, or None (idle check).
-TimerTarget = tuple[Channel, dict[str, Any]] | None
+# What a timer stands for: a channel and the message it asked for, or the idle check.
+IDLE_CHECK: Final = "idle"
+TimerTarget = tuple[Channel, dict[str, Any]] | Literal["idle"]
 
 
 class PhoenixSocket(AsyncWebsocketConsumer):
@@ -118,7 +119,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         await self.accept(subprotocol=subprotocol)
         self._outbound.attach(self.scope)
         self._idle = IdleClock(self.idle_timeout_seconds())
-        self._timers.start(self._idle.timeout, None)
+        self._timers.start(self._idle.timeout, IDLE_CHECK)
         logger.debug("socket %s: connected", self.channel_name)
 
     async def disconnect(self, code: int) -> None:
@@ -304,14 +305,16 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         if self._closing:
             return
         target = self._timers.fired(message)
-        if target is not None:
+        if target is None:
+            return  # cancelled after it posted its message
+        if isinstance(target, tuple):
             channel, info = target
             if self._channels.get(channel.topic) is channel:
                 await self._deliver_to(channel, info)
-        elif self._idle is not None and message.get("id") is not None:
+        elif self._idle is not None:
             remaining = self._idle.remaining()
             if remaining > 0:
-                self._timers.start(remaining, None)
+                self._timers.start(remaining, IDLE_CHECK)
                 return
             logger.info("socket %s: idle for %.0f s", self.channel_name, self._idle.timeout)
             await self._close(CloseCode.IDLE_TIMEOUT)

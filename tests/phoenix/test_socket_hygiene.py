@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 
 from rooms.phoenix import CloseCode, JoinResult, Payload, PhoenixSocket
 from rooms.phoenix.channel import Channel
+from rooms.phoenix.idle import IdleClock
 from rooms.phoenix.logbudget import WARNINGS_PER_WINDOW
 from rooms.phoenix.timers import Timers
 
@@ -254,3 +255,12 @@ async def test_closing_the_timers_cancels_what_has_not_fired() -> None:
     await timers.close()
     await asyncio.sleep(0.1)
     assert posted == []
+
+
+async def test_a_timer_message_for_no_live_timer_is_dropped() -> None:
+    """Not taken for the idle check: that would start a second idle timer chain."""
+    socket = TimedSocket()
+    socket._idle = IdleClock(60.0)
+    await socket.phoenix_timer({"type": "phoenix.timer", "id": 12345})
+    assert len(socket._timers) == 0
+    await socket._timers.close()
