@@ -1,11 +1,12 @@
-"""Clients that stop reading are closed with 4013 and cost daphne a bounded amount of memory.
+"""What daphne sends to clients that stop reading or just closed, over a real daphne.
 
-A real daphne, started by the project's launcher (``rooms.web.serve``), in the
-embedded default with the SFU Room. Three members join, connect and then never read
-(their client stops reading the TCP socket, whose receive buffer is made small); a
-fourth floods the room with large ``updateEndpointMetadata`` events, each pushed to
-every other member as ``endpointUpdated``. Without the bound, every push to the
-sleepers would queue in daphne's memory.
+Started by the project's launcher (``rooms.web.serve``), in the embedded default with
+the SFU Room. Members that stop reading (their client stops reading the TCP socket,
+whose receive buffer is made small) while another floods the room with large
+``updateEndpointMetadata`` events (each pushed to every other member as
+``endpointUpdated``) are closed with 4013, and daphne's memory stays bounded; without
+the bound every push to them would queue in daphne. Members that close with data
+still queued make daphne refuse sends for a while, which logs no error.
 """
 
 from __future__ import annotations
