@@ -17,7 +17,6 @@ RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 RUN useradd --system --uid 1000 videoroom && chown -R videoroom /app
 USER videoroom
 EXPOSE 8000
-# Daphne's websocket limits sit above the socket's own 1 MiB frame limit (docs/protocol.md).
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", \
-     "--websocket-max-message-size", "2097152", "--websocket-max-frame-size", "2097152", \
+# daphne as the project runs it (rooms/web/serve.py): its websocket limits and send-buffer bound.
+CMD ["python", "-m", "rooms.web.serve", "-b", "0.0.0.0", "-p", "8000", \
      "videoroom_project.asgi:application"]

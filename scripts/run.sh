@@ -24,8 +24,7 @@ if [ -n "${REDIS_URL:-}" ]; then
   trap '[ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null; wait' EXIT INT TERM
 fi
 log "videoroom on http://127.0.0.1:${PORT:-8000}/ (admin: /admin/, create a user with: bash scripts/manage.sh createsuperuser)"
-# Daphne's websocket limits (1 MiB by default) sit above the socket's own 1 MiB frame
-# limit, which answers with close code 4009 (docs/protocol.md).
-"$VENV/bin/daphne" -b "${BIND:-127.0.0.1}" -p "${PORT:-8000}" \
-  --websocket-max-message-size 2097152 --websocket-max-frame-size 2097152 \
+# daphne as the project runs it (rooms/web/serve.py): websocket limits above the socket's
+# own 1 MiB frame limit, and the send-buffer bound on clients that stop reading.
+"$PY" -m rooms.web.serve -b "${BIND:-127.0.0.1}" -p "${PORT:-8000}" \
   videoroom_project.asgi:application

@@ -187,6 +187,22 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
     }
 
 
+def read_allowed_origins(env: Env) -> tuple[str, ...]:
+    """VIDEOROOM_ALLOWED_ORIGINS: full origins (scheme://host[:port]); empty = same-origin."""
+    from rooms.web.origins import parse_origin
+
+    origins = []
+    for item in env.items("VIDEOROOM_ALLOWED_ORIGINS"):
+        origin = parse_origin(item)
+        if origin is None:
+            raise ConfigError(
+                "VIDEOROOM_ALLOWED_ORIGINS",
+                f"each entry must be an origin like https://meet.example.com[:port], got {item!r}",
+            )
+        origins.append(str(origin))
+    return tuple(origins)
+
+
 def read_limits(env: Env) -> Limits:
     """``Limits`` with each field overridable as ``VIDEOROOM_LIMIT_<FIELD>`` (upper case)."""
     values: dict[str, int | float] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -9,6 +10,7 @@ import dj_database_url
 from videoroom_project.config import (
     ConfigError,
     Env,
+    read_allowed_origins,
     read_limits,
     read_media_config,
     read_videoroom_settings,
@@ -25,6 +27,8 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.items("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.items("DJANGO_CSRF_TRUSTED_ORIGINS")
+# Websocket Origins allowed (rooms/web/origins.py); empty: only the page's own origin.
+VIDEOROOM_ALLOWED_ORIGINS = read_allowed_origins(env)
 
 INSTALLED_APPS = [
     "daphne",
@@ -36,6 +40,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "rooms",
 ]
 
@@ -48,7 +53,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Admin login throttling (django-axes): after VIDEOROOM_ADMIN_LOGIN_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is locked out for
+# VIDEOROOM_ADMIN_LOGIN_LOCKOUT_MINUTES, whatever the password (HTTP 429). Attempts are
+# stored in the database, so every web process sees them. The address is the ASGI
+# client (daphne's --proxy-headers puts X-Forwarded-For there behind a proxy).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.integer("VIDEOROOM_ADMIN_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(
+    minutes=env.number("VIDEOROOM_ADMIN_LOGIN_LOCKOUT_MINUTES", 15.0, minimum=1.0)
+)
+# Per username and address: one attacker cannot lock the real admin out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
 
 ROOT_URLCONF = "videoroom_project.urls"
 ASGI_APPLICATION = "videoroom_project.asgi.application"

@@ -12,6 +12,9 @@ at a time from its dispatch loop and turns their results into frames:
   with an error reply.
 - ``handle_info(message)`` receives channel-layer messages routed to the topic.
 - ``terminate(reason)`` runs exactly once for every channel whose join did not fail.
+
+A channel that needs a timer calls ``send_after``: the message comes back through
+``handle_info``, in the dispatch loop, never from a task of its own.
 """
 
 from __future__ import annotations
@@ -72,6 +75,12 @@ class ChannelHost(Protocol):
     async def stop_channel(self, channel: Channel, kind: StopKind) -> None:
         """End the channel from the server side (terminate, then phx_close/phx_error)."""
 
+    def start_timer(self, channel: Channel, seconds: float, message: dict[str, Any]) -> int:
+        """Hand ``message`` to the channel's ``handle_info`` after ``seconds``; an id."""
+
+    def cancel_timer(self, timer_id: int | None) -> None:
+        """Forget a timer of ``start_timer``: its message will not be handed over."""
+
 
 class Channel:
     """One topic joined on one socket. Subclasses override the callbacks."""
@@ -121,6 +130,17 @@ class Channel:
         """Finish a pending join with an error; ``terminate`` will not be called."""
         if self.state is JoinState.JOINING:
             await self.host.finish_join(self, None, reason)
+
+    def send_after(self, seconds: float, message: dict[str, Any]) -> int:
+        """``handle_info(message)`` after ``seconds``, from the socket's dispatch loop.
+
+        Phoenix's ``Process.send_after(self(), ...)``: the timer posts a message, it
+        never runs channel code itself. Returns the id for ``cancel_timer``.
+        """
+        return self.host.start_timer(self, seconds, message)
+
+    def cancel_timer(self, timer_id: int | None) -> None:
+        self.host.cancel_timer(timer_id)
 
     async def stop(self, kind: StopKind) -> None:
         """End a joined channel from the server side."""

@@ -27,6 +27,12 @@ class CloseCode(IntEnum):
     POLICY_VIOLATION = 4008  # kept flooding after being told "rate limited"
     MESSAGE_TOO_BIG = 4009  # a frame over the size limit
     INTERNAL_ERROR = 4011  # a bug: logged with its traceback
+    # The client stopped reading: the bytes queued for it reached the send-buffer limit
+    # (RFC 6455's 1013 is "try again later").
+    SEND_BUFFER_FULL = 4013
+    # The handshake's Origin is not an allowed one; daphne answers HTTP 403 instead,
+    # ASGI test clients see this code (4000 + HTTP 403, as there is no RFC 6455 code).
+    ORIGIN_REFUSED = 4403
 
 
 class ErrorCode(StrEnum):

@@ -2,8 +2,9 @@
 
 Parsed strictly (Phoenix's ``V2.JSONSerializer``): a JSON array of exactly five
 elements, refs that are strings (``join_ref`` may be null), a non-empty topic and
-event, and an object payload. Builders for every frame the server sends live here
-too, so the wire format is declared once.
+event, and an object payload. The JSON itself is strict both ways
+(``rooms.strictjson``): no NaN, no Infinity, no lone surrogate. Builders for every
+frame the server sends live here too, so the wire format is declared once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
+from rooms import strictjson
 from rooms.phoenix.errors import FrameError
 
 Payload = dict[str, Any]
@@ -44,11 +46,19 @@ class Frame:
     payload: Payload
 
     def encode(self) -> str:
-        return json.dumps(
-            [self.join_ref, self.ref, self.topic, self.event, self.payload],
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
+        """Compact strict JSON; raises UnencodableFrame for what no browser could read."""
+        try:
+            text = strictjson.dumps([self.join_ref, self.ref, self.topic, self.event, self.payload])
+        except (TypeError, ValueError, RecursionError) as error:
+            raise UnencodableFrame(str(error)) from None
+        if strictjson.has_lone_surrogate(text):
+            # UTF-8 cannot carry it: daphne would raise while sending.
+            raise UnencodableFrame("lone surrogate in a string")
+        return text
+
+
+class UnencodableFrame(ValueError):
+    """A frame the server built that is not strict JSON (NaN, a lone surrogate): a bug."""
 
 
 def _field(value: object) -> str | None:
@@ -58,12 +68,26 @@ def _field(value: object) -> str | None:
     return None
 
 
-def parse(text: str) -> Frame:
-    """Parse one text frame; raise FrameError, carrying what could be recovered."""
+def _recover(text: str) -> dict[str, str | None]:
+    """join_ref, ref and topic of a frame that is JSON but not strict JSON, if readable."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):
-        raise FrameError("not JSON") from None
+        return {}
+    if not isinstance(data, list):
+        return {}
+    fields = [_field(item) for item in data[:3]] + [None] * (3 - len(data[:3]))
+    clean = [None if f is None or strictjson.has_lone_surrogate(f) else f for f in fields]
+    return {"join_ref": clean[0], "ref": clean[1], "topic": clean[2]}
+
+
+def parse(text: str) -> Frame:
+    """Parse one text frame; raise FrameError, carrying what could be recovered."""
+    try:
+        data = strictjson.loads(text)
+    except strictjson.StrictJSONError as error:
+        # Answer with an error reply if the lenient reading finds a ref and topic.
+        raise FrameError(error.reason, **_recover(text)) from None
     if not isinstance(data, list):
         raise FrameError("not a JSON array")
     # Read what we can first, so that a broken frame can still be answered.

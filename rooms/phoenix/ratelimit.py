@@ -1,4 +1,4 @@
-"""A token bucket: the per-socket flood limit."""
+"""Token buckets: the per-socket flood limit, and the join limits built on them."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ class TokenBucket:
         self._clock = clock
         self._tokens = capacity
         self._stamp = clock()
+
+    def is_full(self) -> bool:
+        """True once refilled to capacity: the bucket is then as good as a new one."""
+        elapsed = self._clock() - self._stamp
+        return self._tokens + elapsed * self.rate >= self.capacity
 
     def take(self) -> bool:
         """Spend one token if there is one; False means the event is over the limit."""

@@ -5,19 +5,25 @@ topic patterns to Channel classes (``channels = {"room:*": PeerChannel}``) and m
 route channel-layer messages to a topic (``topic_for_message``). This is the one
 boundary where bad input becomes an error reply or a named close code, and where
 unexpected exceptions are logged; nothing raises out of the consumer.
+
+Every client string reaches the log through ``clip`` and every warning about client
+input through the socket's ``LogBudget``. Timers (the idle timeout, channels'
+``send_after``) post a ``phoenix.timer`` message to the consumer's own channel, so
+every state change happens in the dispatch loop.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final, Literal
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from rooms.logtext import clip
 from rooms.phoenix import frames
 from rooms.phoenix.channel import (
     JOIN_PENDING,
@@ -31,18 +37,24 @@ from rooms.phoenix.errors import (
     CloseCode,
     CloseSocket,
     ErrorCode,
-    FrameError,
     JoinError,
     PhoenixError,
     UnknownEvent,
 )
 from rooms.phoenix.frames import Event, Frame, Payload
-from rooms.phoenix.idle import IdleTimer
+from rooms.phoenix.idle import IdleClock
+from rooms.phoenix.inbound import decode
+from rooms.phoenix.logbudget import LogBudget
+from rooms.phoenix.outbound import CONNECTION_GONE, Outbound
 from rooms.phoenix.ratelimit import FloodGuard
+from rooms.phoenix.timers import Timers
 
 logger = logging.getLogger(__name__)
 
 _SUPPORTED_VSN = re.compile(r"2\.0\.\d+")
+# What a timer stands for: a channel and the message it asked for, or the idle check.
+IDLE_CHECK: Final = "idle"
+TimerTarget = tuple[Channel, dict[str, Any]] | Literal["idle"]
 
 
 class PhoenixSocket(AsyncWebsocketConsumer):
@@ -69,7 +81,10 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         self._channels: dict[str, Channel] = {}
         self._join_push_refs: dict[Channel, str] = {}
         self._flood = FloodGuard(self.flood_burst, self.flood_rate, self.flood_strikes)
-        self._idle: IdleTimer | None = None
+        self._idle: IdleClock | None = None
+        self._timers: Timers[TimerTarget] = Timers(self._post_to_self)
+        self._log = LogBudget(logger, "?")
+        self._outbound = Outbound("?")
         self._closing = False
 
     # --- hooks for subclasses ---------------------------------------------------
@@ -82,27 +97,37 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         """The topic whose channel should get this channel-layer message, if any."""
         return None
 
+    def send_buffer_limit_bytes(self) -> int:
+        """Close the socket once this much is queued for a client that does not read."""
+        return 4 * 1024 * 1024
+
+    def admit_join(self, frame: Frame) -> None:
+        """Raise PhoenixError (e.g. "rate limited") to refuse a join before it starts."""
+
     # --- connection lifecycle ---------------------------------------------------
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         vsn = (query.get("vsn") or [""])[-1]
+        self._log.name = self._outbound.name = self.channel_name
         if not _SUPPORTED_VSN.fullmatch(vsn):
-            logger.warning("socket %s: refused, unsupported vsn %r", self.channel_name, vsn)
+            logger.warning("socket %s: refused, unsupported vsn %s", self.channel_name, clip(vsn))
             await self.close(code=CloseCode.UNSUPPORTED_VSN)
             return
         # The 1.8 client offers the "phoenix" subprotocol when it sends an auth token.
         subprotocol = "phoenix" if "phoenix" in self.scope.get("subprotocols", []) else None
         await self.accept(subprotocol=subprotocol)
-        self._idle = IdleTimer(self.idle_timeout_seconds(), self._on_idle)
-        self._idle.start()
+        self._outbound.attach(self.scope)
+        self._idle = IdleClock(self.idle_timeout_seconds())
+        self._timers.start(self._idle.timeout, IDLE_CHECK)
         logger.debug("socket %s: connected", self.channel_name)
 
     async def disconnect(self, code: int) -> None:
         logger.debug("socket %s: disconnected with %s", self.channel_name, code)
         self._closing = True
         await self._end_all()
-        await self._stop_idle_timer()
+        await self._timers.close()
+        self._log.flush()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route layer messages to channels; everything else to the consumer's handlers."""
@@ -133,10 +158,12 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             return
         frame: Frame | None = None
         try:
-            frame = self._decode(text_data)
+            frame = decode(text_data, self.max_frame_bytes, self._flood)
             await self._handle_frame(frame)
         except CloseSocket as error:
-            logger.warning("socket %s: bad input, closing: %s", self.channel_name, error)
+            self._log.warning(
+                "socket %s: bad input, closing: %s", self.channel_name, clip(str(error))
+            )
             await self._close(error.code)
         except PhoenixError as error:
             join_ref, ref, topic = (
@@ -144,51 +171,17 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 if frame is not None
                 else (error.join_ref, error.ref, error.topic)
             )
-            logger.warning(
+            self._log.warning(
                 "socket %s topic %s: frame %s %s answered %r: %s",
                 self.channel_name,
-                topic,
-                ref,
-                frame.event if frame is not None else "?",
+                clip(topic),
+                clip(ref),
+                clip(frame.event) if frame is not None else "?",
                 error.code,
-                error.detail,
+                clip(error.detail),
             )
             if topic is not None:
                 await self._send(frames.error_reply(join_ref, ref, topic, error.code))
-
-    def _decode(self, text_data: str | None) -> Frame:
-        """The frame in a websocket message; raises CloseSocket or PhoenixError."""
-        if text_data is None:
-            raise CloseSocket(CloseCode.UNSUPPORTED_DATA, "binary frame")
-        if len(text_data) > self.max_frame_bytes or (
-            len(text_data.encode()) > self.max_frame_bytes
-        ):
-            raise CloseSocket(CloseCode.MESSAGE_TOO_BIG, f"over {self.max_frame_bytes} bytes")
-        admitted = self._flood.admit()
-        if self._flood.exhausted:
-            raise CloseSocket(CloseCode.POLICY_VIOLATION, "kept sending while rate limited")
-        try:
-            frame = frames.parse(text_data)
-        except FrameError as error:
-            if not error.answerable:
-                raise CloseSocket(CloseCode.INVALID_FRAME, error.detail) from None
-            if not admitted:
-                raise self._rate_limited(error.join_ref, error.ref, error.topic) from None
-            raise
-        if not admitted:
-            raise self._rate_limited(frame.join_ref, frame.ref, frame.topic)
-        return frame
-
-    def _rate_limited(
-        self, join_ref: str | None, ref: str | None, topic: str | None
-    ) -> PhoenixError:
-        return PhoenixError(
-            f"{self._flood.strikes} in a row",
-            code=ErrorCode.RATE_LIMITED,
-            join_ref=join_ref,
-            ref=ref,
-            topic=topic,
-        )
 
     # --- frames ----------------------------------------------------------------
 
@@ -218,7 +211,10 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             raise
         except Exception:
             logger.exception(
-                "socket %s topic %s: %s crashed", self.channel_name, frame.topic, frame.event
+                "socket %s topic %s: %s crashed",
+                self.channel_name,
+                clip(frame.topic),
+                clip(frame.event),
             )
             await self._end(channel, TerminateReason.CRASHED, StopKind.ERROR)
             return
@@ -226,12 +222,13 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             await self._send(frames.reply(frame.join_ref, frame.ref, frame.topic, "ok", response))
 
     async def _join(self, frame: Frame) -> None:
+        self.admit_join(frame)
         previous = self._channels.get(frame.topic)
         if previous is not None:
             logger.info(
                 "socket %s topic %s: duplicate join, closing the old one",
                 self.channel_name,
-                frame.topic,
+                clip(frame.topic),
             )
             await self._end(previous, TerminateReason.DUPLICATE_JOIN, StopKind.CLOSE)
         channel_class = match_topic(self.channels, frame.topic)
@@ -248,13 +245,19 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         except JoinError as error:
             # A detail means bad input (a warning); a plain reason is a normal refusal.
             level = logging.WARNING if error.detail else logging.INFO
-            logger.log(
-                level, "socket %s topic %s: join refused: %s", self.channel_name, frame.topic, error
+            self._log.log(
+                level,
+                "socket %s topic %s: join refused: %s",
+                self.channel_name,
+                clip(frame.topic),
+                clip(str(error)),
             )
             await self.finish_join(channel, None, error.reason)
             return
         except Exception:
-            logger.exception("socket %s topic %s: join crashed", self.channel_name, frame.topic)
+            logger.exception(
+                "socket %s topic %s: join crashed", self.channel_name, clip(frame.topic)
+            )
             await self._end(channel, TerminateReason.CRASHED, None)
             await self._send(
                 frames.error_reply(frame.join_ref, frame.ref, frame.topic, ErrorCode.JOIN_CRASHED)
@@ -286,6 +289,36 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     async def stop_channel(self, channel: Channel, kind: StopKind) -> None:
         await self._end(channel, TerminateReason.STOPPED, kind)
 
+    def start_timer(self, channel: Channel, seconds: float, message: dict[str, Any]) -> int:
+        return self._timers.start(seconds, (channel, message))
+
+    def cancel_timer(self, timer_id: int | None) -> None:
+        self._timers.cancel(timer_id)
+
+    # --- timers ----------------------------------------------------------------
+
+    async def _post_to_self(self, message: dict[str, Any]) -> None:
+        await self.channel_layer.send(self.channel_name, message)
+
+    async def phoenix_timer(self, message: dict[str, Any]) -> None:
+        """A timer fired: check the idle clock, or hand a channel the message it asked for."""
+        if self._closing:
+            return
+        target = self._timers.fired(message)
+        if target is None:
+            return  # cancelled after it posted its message
+        if isinstance(target, tuple):
+            channel, info = target
+            if self._channels.get(channel.topic) is channel:
+                await self._deliver_to(channel, info)
+        elif self._idle is not None:
+            remaining = self._idle.remaining()
+            if remaining > 0:
+                self._timers.start(remaining, IDLE_CHECK)
+                return
+            logger.info("socket %s: idle for %.0f s", self.channel_name, self._idle.timeout)
+            await self._close(CloseCode.IDLE_TIMEOUT)
+
     # --- channel teardown ------------------------------------------------------
 
     async def _deliver_info(self, topic: str, message: dict[str, Any]) -> None:
@@ -298,10 +331,15 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 topic,
             )
             return
+        await self._deliver_to(channel, message)
+
+    async def _deliver_to(self, channel: Channel, message: dict[str, Any]) -> None:
         try:
             await channel.handle_info(message)
         except Exception:
-            logger.exception("socket %s topic %s: handle_info crashed", self.channel_name, topic)
+            logger.exception(
+                "socket %s topic %s: handle_info crashed", self.channel_name, clip(channel.topic)
+            )
             await self._end(channel, TerminateReason.CRASHED, StopKind.ERROR)
 
     def _forget(self, channel: Channel) -> None:
@@ -319,7 +357,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             await channel.terminate(reason)
         except Exception:
             logger.exception(
-                "socket %s topic %s: terminate crashed", self.channel_name, channel.topic
+                "socket %s topic %s: terminate crashed", self.channel_name, clip(channel.topic)
             )
         if kind is StopKind.CLOSE:
             await self._send(frames.close(channel.join_ref, channel.topic))
@@ -333,8 +371,26 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     # --- sending and closing ---------------------------------------------------
 
     async def _send(self, frame: Frame) -> None:
-        if not self._closing:
-            await self.send(text_data=frame.encode())
+        """Send a frame unless the socket is closing; never raises for the client's sake."""
+        if self._closing:
+            return
+        text = self._outbound.encode(frame)
+        if text is None:
+            return
+        pending = self._outbound.pending_bytes()
+        if pending is not None and pending >= self.send_buffer_limit_bytes():
+            self._log.warning(
+                "socket %s: %d bytes queued and unread, closing", self.channel_name, pending
+            )
+            await self._close(CloseCode.SEND_BUFFER_FULL)
+            return
+        try:
+            await self.send(text_data=text)
+        except CONNECTION_GONE as error:
+            # The client closed first and its websocket.disconnect is still queued:
+            # nothing more can reach it, and that is not an error.
+            logger.debug("socket %s: not sent, connection closing (%s)", self.channel_name, error)
+            self._closing = True
 
     async def _close(self, code: CloseCode) -> None:
         """Close from the server side: channels end without frames, then the websocket."""
@@ -343,13 +399,6 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         self._closing = True
         logger.info("socket %s: closing with %s (%s)", self.channel_name, int(code), code.name)
         await self._end_all()
-        await self._stop_idle_timer()
+        await self._timers.close()
+        self._log.flush()
         await self.close(code=int(code))
-
-    async def _stop_idle_timer(self) -> None:
-        if self._idle is not None:
-            await self._idle.stop()
-
-    async def _on_idle(self) -> None:
-        logger.info("socket %s: idle for %.0f s", self.channel_name, self.idle_timeout_seconds())
-        await self._close(CloseCode.IDLE_TIMEOUT)

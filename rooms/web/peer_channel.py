@@ -10,18 +10,17 @@ pushes. Every way out (leave, socket close, replacement, removal by the room) en
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import logging
+import unicodedata
 from typing import Any, Protocol
 
 import shortuuid
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms import messages, names, services
+from rooms import messages, names, services, strictjson
 from rooms.ice import ice_servers
+from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
 from rooms.phoenix import (
     JOIN_PENDING,
@@ -43,8 +42,9 @@ MEDIA_EVENT = "mediaEvent"
 # As PhoenixSocket.max_frame_bytes, which bounds it first: an SDP offer is the largest
 # media event, ~60-110 KB in a room of 12 (one m-line per remote track).
 MAX_MEDIA_EVENT_BYTES = 1024 * 1024
-MAX_METADATA_BYTES = 4 * 1024
-MAX_DISPLAY_NAME_LENGTH = 64
+# The join timer's message to this channel (never sent across the layer: the socket's
+# timer message carries only an id, and this comes back through handle_info).
+JOIN_TIMEOUT = "peer.join_timeout"
 
 _REMOVAL_FOR: dict[TerminateReason, RemovalReason] = {
     TerminateReason.LEAVE: RemovalReason.LEFT,
@@ -87,24 +87,29 @@ class DefaultPeerServices:
         owner_monitor().unwatch(peer_id)
 
 
-def parse_join_params(params: Payload) -> dict[str, Any]:
+def parse_join_params(params: Payload, limits: Limits | None = None) -> dict[str, Any]:
     """The room metadata from join params; raise ValueError when they are unusable.
 
     Unknown keys are ignored: Membrane clients send extras such as ``isSimulcastOn``.
+    The bounds are ``Limits.display_name_chars`` and ``endpoint_metadata_bytes``.
     """
+    limits = limits or settings.VIDEOROOM_LIMITS
     display_name = params.get("displayName")
     if not isinstance(display_name, str):
         raise ValueError("displayName must be a string")
     display_name = display_name.strip()
-    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
-        raise ValueError(f"displayName must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters")
+    if not 1 <= len(display_name) <= limits.display_name_chars:
+        raise ValueError(f"displayName must be 1 to {limits.display_name_chars} characters")
+    # Control characters (newlines, escapes) have no place in a name shown to others.
+    if any(unicodedata.category(char) == "Cc" for char in display_name):
+        raise ValueError("displayName must not contain control characters")
     metadata = params.get("metadata")
     if metadata is None:
         metadata = {}
     if not isinstance(metadata, dict):
         raise ValueError("metadata must be an object")
-    if len(json.dumps(metadata, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    if strictjson.encoded_size(metadata) > limits.endpoint_metadata_bytes:
+        raise ValueError(f"metadata must be at most {limits.endpoint_metadata_bytes} bytes as JSON")
     # The validated name wins over one smuggled in through metadata.
     return {**metadata, "displayName": display_name}
 
@@ -127,7 +132,7 @@ class PeerChannel(Channel):
         self._waiting = False
         self._retried = False
         self._in_group = False
-        self._timer: asyncio.Task[None] | None = None
+        self._timer: int | None = None
 
     async def join(self, params: Payload) -> JoinResult:
         try:
@@ -149,7 +154,12 @@ class PeerChannel(Channel):
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
             raise JoinError(JoinRefusal.UNAVAILABLE)
         self._waiting = True
-        self._timer = asyncio.create_task(self._expire_join())
+        # The timer posts JOIN_TIMEOUT back to this channel (handle_info), so the join is
+        # settled in the socket's dispatch loop whichever comes first.
+        self._timer = self.send_after(
+            settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"],
+            {"type": JOIN_TIMEOUT, "room": self.room, "peer_id": self.peer_id},
+        )
         await self._send_join(owner)
         return JOIN_PENDING
 
@@ -171,13 +181,18 @@ class PeerChannel(Channel):
 
     async def handle_info(self, message: dict[str, Any]) -> None:
         if message.get("peer_id") != self.peer_id:
-            logger.debug("room %s peer %s: dropped stale %s", self.room, self.peer_id, message)
+            # Only the type: a media event's data may hold ICE credentials.
+            logger.debug(
+                "room %s peer %s: dropped stale %s", self.room, self.peer_id, message.get("type")
+            )
             return
         kind = message.get("type")
         if kind == "peer.joined":
             await self._joined()
         elif kind == "peer.join_refused":
             await self._refused(message)
+        elif kind == JOIN_TIMEOUT:
+            await self._expire_join()
         elif kind == "peer.media_event":
             await self.push(MEDIA_EVENT, {"data": message["data"]})
         elif kind == "peer.removed":
@@ -255,7 +270,7 @@ class PeerChannel(Channel):
         await self.refuse_join(reason)
 
     async def _expire_join(self) -> None:
-        await asyncio.sleep(settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"])
+        self._timer = None
         if not self._waiting:
             return
         self._waiting = False
@@ -274,8 +289,5 @@ class PeerChannel(Channel):
         self._in_room = False
 
     async def _cancel_timer(self) -> None:
-        task, self._timer = self._timer, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        timer, self._timer = self._timer, None
+        self.cancel_timer(timer)

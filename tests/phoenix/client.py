@@ -24,10 +24,20 @@ def heartbeat_of(size: int) -> Frame:
 class PhoenixTestClient:
     """Speaks frames as the phoenix npm client does: refs are a counter of strings."""
 
-    def __init__(self, query: str = "vsn=2.0.0", origin: bytes = b"http://localhost") -> None:
+    def __init__(
+        self,
+        query: str = "vsn=2.0.0",
+        origin: bytes = b"http://localhost",
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         self.communicator = WebsocketCommunicator(
-            application, f"/socket/websocket?{query}", headers=[(b"origin", origin)]
+            application,
+            f"/socket/websocket?{query}",
+            headers=[(b"host", b"localhost"), (b"origin", origin)] if headers is None else headers,
         )
+        # The app has not run yet: it sees the client address daphne would put there.
+        self.communicator.scope["client"] = list(client)
         self._ref = 0
         self.join_refs: dict[str, str] = {}
 

@@ -9,6 +9,7 @@ import pytest
 from channels.layers import get_channel_layer
 
 from rooms.roomtypes import RoomOutbox
+from rooms.web import join_limits
 from rooms.web.monitor import owner_monitor
 from rooms.worker.embedded import embedded_worker
 from tests.worker.fake_room import FakeRoom
@@ -17,6 +18,7 @@ from tests.worker.fake_room import FakeRoom
 @pytest.fixture(autouse=True)
 async def clean_layer(settings: Any) -> AsyncIterator[None]:
     """The embedded setup (no REDIS_URL), with the layer emptied and the worker stopped after."""
+    join_limits.reset()  # each test starts with every address's join bucket full
     settings.REDIS_URL = None
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     yield

@@ -25,6 +25,8 @@ class FakeHost:
         self.pushes: list[tuple[str, Payload]] = []
         self.join_replies: list[tuple[Payload | None, str]] = []
         self.stops: list[StopKind] = []
+        self.timers: dict[int, asyncio.Task[None]] = {}
+        self._timer_ids = 0
 
     async def push_frame(self, channel: Channel, event: str, payload: Payload) -> None:
         self.pushes.append((event, payload))
@@ -37,6 +39,24 @@ class FakeHost:
         self.stops.append(kind)
         channel.state = JoinState.ENDED
         await channel.terminate(TerminateReason.STOPPED)
+
+    def start_timer(self, channel: Channel, seconds: float, message: dict[str, Any]) -> int:
+        """As the socket: ``handle_info(message)`` after ``seconds``, unless cancelled."""
+
+        async def fire() -> None:
+            await asyncio.sleep(seconds)
+            del self.timers[timer_id]
+            await channel.handle_info(message)
+
+        self._timer_ids += 1
+        timer_id = self._timer_ids
+        self.timers[timer_id] = asyncio.create_task(fire())
+        return timer_id
+
+    def cancel_timer(self, timer_id: int | None) -> None:
+        task = self.timers.pop(timer_id, None) if timer_id is not None else None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
     async def receive(self, channel: str, timeout: float = 5.0) -> dict[str, Any]:
         return await asyncio.wait_for(self.channel_layer.receive(channel), timeout)

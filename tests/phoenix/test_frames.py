@@ -85,3 +85,37 @@ def test_token_bucket_allows_a_burst_then_refills_over_time() -> None:
     assert [bucket.take() for _ in range(4)] == [True, True, True, False]
     now[0] = 0.5
     assert [bucket.take(), bucket.take()] == [True, False]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["1","2","room:a","e",{"x":NaN}]',
+        '["1","2","room:a","e",{"x":-Infinity}]',
+        '["1","2","room:a","e",{"x":"\\ud800"}]',
+        '["1","2","room:a","e",{"\\udfff":1}]',
+        '["1","2","room:a","e",{"x":"\ud800"}]',  # a raw lone surrogate, as ASGI can deliver
+    ],
+)
+def test_json_that_browsers_reject_is_an_answerable_invalid_frame(text: str) -> None:
+    with pytest.raises(FrameError) as error:
+        frames.parse(text)
+    assert (error.value.join_ref, error.value.ref, error.value.topic) == ("1", "2", "room:a")
+    assert error.value.code == "invalid frame"
+
+
+@pytest.mark.parametrize(
+    "text", ['[NaN,NaN,NaN,"e",{}]', '["1","\\ud800","room:a","e",{}]', "[1,2,NaN"]
+)
+def test_non_strict_json_without_a_clean_ref_and_topic_cannot_be_answered(text: str) -> None:
+    with pytest.raises(FrameError) as error:
+        frames.parse(text)
+    assert not error.value.answerable
+
+
+@pytest.mark.parametrize(
+    "payload", [{"x": float("nan")}, {"x": float("inf")}, {"x": "\ud800"}, {"\udc00": 1}]
+)
+def test_a_frame_no_browser_could_parse_is_not_encoded(payload: dict) -> None:
+    with pytest.raises(frames.UnencodableFrame):
+        frames.push("1", "room:a", "mediaEvent", payload).encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.conf import settings as django_settings
 
 from rooms import messages
 from rooms.ice import ice_servers
+from rooms.limits import Limits
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.phoenix import JOIN_PENDING, InvalidPayload, JoinError, StopKind, TerminateReason
 from rooms.phoenix.errors import UnknownEvent
@@ -284,3 +286,24 @@ async def test_removal_before_the_join_is_answered_refuses_the_join_as_unavailab
     assert host.join_replies == [(None, "room unavailable")]
     assert host.stops == []
     assert channel._timer is None
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"displayName": "Ann\nBob"},
+        {"displayName": "x" * 11},
+        {"displayName": "Ann", "metadata": {"blob": "x" * 200}},
+        {"displayName": "Ann", "metadata": {"é": "é" * 96}},  # 103 characters, 203 bytes
+    ],
+)
+def test_join_params_are_bounded_by_the_configured_limits(params: dict[str, Any]) -> None:
+    limits = dataclasses.replace(Limits(), display_name_chars=10, endpoint_metadata_bytes=200)
+    with pytest.raises(ValueError):
+        parse_join_params(params, limits)
+
+
+def test_join_params_at_the_configured_limits_are_accepted() -> None:
+    limits = dataclasses.replace(Limits(), display_name_chars=10, endpoint_metadata_bytes=200)
+    metadata = parse_join_params({"displayName": " " + "x" * 10 + " "}, limits)
+    assert metadata == {"displayName": "x" * 10}

@@ -143,10 +143,41 @@ async def test_the_phoenix_subprotocol_of_the_1_8_client_is_accepted() -> None:
     communicator = WebsocketCommunicator(
         application,
         "/socket/websocket?vsn=2.0.0",
-        headers=[(b"origin", b"http://localhost")],
+        headers=[(b"host", b"localhost"), (b"origin", b"http://localhost")],
         subprotocols=["phoenix", "base64url.bearer.phx.dG9rZW4"],
     )
     connected_ok, subprotocol = await communicator.connect(timeout=20)
     assert connected_ok
     assert subprotocol == "phoenix"
     await communicator.disconnect(timeout=20)
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://localhost:8001", b"https://localhost:8000", b"http://evil.example:8000"]
+)
+async def test_connect_from_another_scheme_or_port_is_refused_with_its_code(origin: bytes) -> None:
+    client = PhoenixTestClient(headers=[(b"host", b"localhost:8000"), (b"origin", origin)])
+    assert await client.connect() == (False, CloseCode.ORIGIN_REFUSED)
+
+
+async def test_connect_from_the_same_origin_or_without_origin_is_accepted() -> None:
+    for headers in (
+        [(b"host", b"localhost:8000"), (b"origin", b"http://localhost:8000")],
+        [(b"host", b"localhost:8000")],
+    ):
+        client = PhoenixTestClient(headers=headers)
+        assert (await client.connect())[0]
+        await client.close()
+
+
+async def test_listed_origins_are_the_only_ones_accepted(settings: Any) -> None:
+    settings.VIDEOROOM_ALLOWED_ORIGINS = ("https://meet.example.com:443",)
+    listed = PhoenixTestClient(
+        headers=[(b"host", b"10.0.0.5:8000"), (b"origin", b"https://meet.example.com")]
+    )
+    assert (await listed.connect())[0]
+    await listed.close()
+    same_origin = PhoenixTestClient(
+        headers=[(b"host", b"localhost:8000"), (b"origin", b"http://localhost:8000")]
+    )
+    assert (await same_origin.connect()) == (False, CloseCode.ORIGIN_REFUSED)

@@ -77,19 +77,15 @@ class DaphneServer:
 
 def daphne_command(port: int) -> list[str]:
     """The command line of a daphne serving the project on 127.0.0.1:``port``."""
+    # The project's launcher: daphne with its websocket limits and send-buffer measure.
     return [
         sys.executable,
         "-m",
-        "daphne",
+        "rooms.web.serve",
         "-b",
         "127.0.0.1",
         "-p",
         str(port),
-        # Above the socket's own 1 MiB frame limit, as every launcher (docs/protocol.md).
-        "--websocket-max-message-size",
-        "2097152",
-        "--websocket-max-frame-size",
-        "2097152",
         "videoroom_project.asgi:application",
     ]
 

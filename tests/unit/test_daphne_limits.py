@@ -3,6 +3,8 @@
 Daphne (autobahn) drops the TCP connection of a message over its own limits, 1 MiB by
 default, without a close frame; the socket closes a frame over ``max_frame_bytes`` with
 MESSAGE_TOO_BIG. So daphne's limits must be above the socket's, wherever it is started.
+The project's launcher (``python -m rooms.web.serve``) has them as its defaults; a
+launcher that starts plain daphne must pass both options.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from rooms.web.serve import VideoroomCommandLine
 from rooms.web.sockets import UserSocket
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,14 +28,24 @@ LAUNCHERS = [
 ]
 # "--websocket-max-message-size 2097152" in a shell line, or the two as list items.
 OPTION = re.compile(r'--websocket-max-(message|frame)-size"?[\s,=]+"?(\d+)')
+LAUNCHER_MODULE = "rooms.web.serve"
 
 
 @pytest.mark.parametrize("launcher", LAUNCHERS)
-def test_each_daphne_command_line_raises_both_limits_above_the_frame_limit(launcher: str) -> None:
-    options = dict(OPTION.findall((ROOT / launcher).read_text()))
+def test_each_launcher_uses_the_project_launcher_or_raises_both_limits(launcher: str) -> None:
+    text = (ROOT / launcher).read_text()
+    if LAUNCHER_MODULE in text:
+        return
+    options = dict(OPTION.findall(text))
     assert set(options) == {"message", "frame"}, f"{launcher} does not set daphne's limits"
     for kind, size in options.items():
         assert int(size) > UserSocket.max_frame_bytes, f"{launcher}: {kind} size {size}"
+
+
+def test_the_project_launcher_defaults_to_limits_above_the_frame_limit() -> None:
+    args = VideoroomCommandLine().parser.parse_args(["videoroom_project.asgi:application"])
+    assert args.websocket_max_message_size > UserSocket.max_frame_bytes
+    assert args.websocket_max_frame_size > UserSocket.max_frame_bytes
 
 
 def test_runserver_limits_are_above_the_frame_limit() -> None:

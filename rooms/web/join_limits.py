@@ -1,0 +1,83 @@
+"""Join rate limits: per socket and per client address, before a join reaches a worker.
+
+Every join costs a database query, a registry claim and a message to a room worker;
+a client in a join/leave loop (the phoenix client rejoins forever after a refusal)
+must not make those costs unbounded. Each socket has its own bucket; the address
+buckets are process-local (each daphne process counts its own joins) and are
+pruned once refilled, so addresses that went away leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from rooms.phoenix.ratelimit import TokenBucket
+
+SECONDS_PER_MINUTE = 60.0
+# How often the address table is swept for full (forgettable) buckets.
+PRUNE_EVERY_SECONDS = 60.0
+# The key of clients whose address the server does not know (a unix socket).
+UNKNOWN_ADDRESS = "unknown"
+
+
+def per_minute_bucket(per_minute: int, clock: Callable[[], float] = time.monotonic) -> TokenBucket:
+    """A bucket allowing ``per_minute`` joins at once, refilled over a minute."""
+    return TokenBucket(float(per_minute), per_minute / SECONDS_PER_MINUTE, clock)
+
+
+def client_address(scope: Mapping[str, Any]) -> str:
+    """The client's host from the ASGI scope (daphne puts X-Forwarded-For there with
+    --proxy-headers), without its port: one machine's sockets share one bucket."""
+    client = scope.get("client")
+    if isinstance(client, (list, tuple)) and client and isinstance(client[0], str):
+        return client[0]
+    return UNKNOWN_ADDRESS
+
+
+class AddressBuckets:
+    """One join bucket per client address, forgotten once it has refilled."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._buckets: dict[str, TokenBucket] = {}
+        self._last_prune = clock()
+
+    def take(self, address: str) -> bool:
+        """Count one join from ``address``; False when it is over the limit."""
+        self._maybe_prune()
+        bucket = self._buckets.get(address)
+        if bucket is None:
+            bucket = self._buckets[address] = per_minute_bucket(self.per_minute, self._clock)
+        return bucket.take()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def _maybe_prune(self) -> None:
+        now = self._clock()
+        if now - self._last_prune < PRUNE_EVERY_SECONDS:
+            return
+        self._last_prune = now
+        # A full bucket behaves as a new one would, so dropping it changes nothing.
+        for address in [a for a, bucket in self._buckets.items() if bucket.is_full()]:
+            del self._buckets[address]
+
+
+_address_buckets: AddressBuckets | None = None
+
+
+def address_buckets(per_minute: int) -> AddressBuckets:
+    """This process's address buckets (made anew if the limit changed)."""
+    global _address_buckets
+    if _address_buckets is None or _address_buckets.per_minute != per_minute:
+        _address_buckets = AddressBuckets(per_minute)
+    return _address_buckets
+
+
+def reset() -> None:
+    """Forget every address (tests)."""
+    global _address_buckets
+    _address_buckets = None
