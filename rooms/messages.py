@@ -35,6 +35,7 @@ class JoinRefusal(StrEnum):
     INVALID_ROOM = "invalid room name"
     INVALID_PARAMS = "invalid params"
     UNAVAILABLE = "room unavailable"  # no live worker, or the owner did not answer
+    BUSY = "room busy"  # the owner's queue for the room is full; try again shortly
 
 
 # --- to a room's owner (a worker channel) -----------------------------------
