@@ -7,6 +7,7 @@ that can be made to block, to show that one room's slow work stays with it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -22,9 +23,12 @@ from rooms.messages import JoinRefusal, RemovalReason
 from rooms.models import Participation, Room
 from rooms.registry.base import WorkerRef
 from rooms.registry.local import LocalRegistry
-from rooms.roomtypes import RoomOutbox
+from rooms.roomtypes import PeerInfo, RoomOutbox
+from rooms.sfu.config import MediaConfig
+from rooms.sfu.room import Room as SfuRoom
 from rooms.worker.recorder import ParticipationRecorder
 from rooms.worker.worker import RoomWorker
+from tests.sfu.fakes import FakeMediaFactory, FakeOutbox
 from tests.worker.fake_room import FakeRoom
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -288,3 +292,32 @@ async def test_a_removal_the_room_asks_for_is_done_by_its_owner_in_order(owner: 
     room.outbox.request_removal("pb", RemovalReason.MEDIA_FAILED)
     await eventually(lambda: "alpha" not in owner.worker.rooms)
     assert await owner.registry.owner("alpha") is None
+
+
+class AskingOutbox(FakeOutbox):
+    """The sfu test outbox, plus the removal requests a Room makes of its owner."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, RemovalReason]] = []
+
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        self.requests.append((peer_id, reason))
+
+
+async def test_the_sfu_room_asks_its_owner_to_remove_a_peer_whose_media_failed() -> None:
+    outbox, factory = AskingOutbox(), FakeMediaFactory()
+    room = SfuRoom("r1", outbox=outbox, media=MediaConfig(), media_factory=factory)
+    connect = json.dumps({"type": "connect", "data": {"metadata": {}}})
+    for peer_id in ("a", "b"):
+        await room.add_peer(PeerInfo(peer_id, f"chan.{peer_id}", peer_id), max_participants=4)
+        await room.handle_media_event(peer_id, connect)
+    tasks_before = asyncio.all_tasks()
+    factory.made["a"].on_failure()
+    await asyncio.sleep(0.05)
+    assert outbox.requests == [("a", RemovalReason.MEDIA_FAILED)]
+    assert asyncio.all_tasks() == tasks_before, "the Room starts no removal of its own"
+    assert {p.peer_id for p in room.peers} == {"a", "b"} and outbox.left == []
+    await room.remove_peer("a", RemovalReason.MEDIA_FAILED)  # as its owner then does
+    assert outbox.left == [("a", RemovalReason.MEDIA_FAILED)]
+    await room.close(RemovalReason.ROOM_CLOSED)
