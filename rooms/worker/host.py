@@ -141,7 +141,6 @@ class RoomHost:
                 self._site.retire(self)
                 await self._close(RemovalReason.ROOM_CLOSED)
                 await self._site.finished(self, release=True)
-                logger.info("room %s torn down: last peer left", self.name)
                 return
             message = await self._queue.get()
             if message is _STOP:
@@ -182,7 +181,6 @@ class RoomHost:
         )
         self.room = self._site.make_room(self.name, outbox)
         self.state = HostState.LIVE
-        logger.info("room %s: hosted here", self.name)
         return True
 
     async def _give_up(self, reason: JoinRefusal, *, retry: bool) -> None:

@@ -263,7 +263,10 @@ class RoomWorker:
         return self.ref is not None and await self._registry.owner(room) == self.ref
 
     def make_room(self, name: str, outbox: LayerOutbox) -> RoomLike:
-        return self._room_factory(name, outbox)
+        assert self.ref is not None
+        room = self._room_factory(name, outbox)
+        logger.info("room %s created on worker %s", name, self.ref.worker_id)
+        return room
 
     def retire(self, host: RoomHost) -> None:
         if self._hosts.get(host.name) is host:
@@ -281,6 +284,10 @@ class RoomWorker:
             # its joins with retry, as for any room this worker does not own.
             if release and not self._stopping and host.name not in self._hosts:
                 await self._registry.release_room(host.name, self.ref)
+            if release:
+                logger.info(
+                    "room %s torn down on worker %s: last peer left", host.name, self.ref.worker_id
+                )
         except Exception:
             logger.exception("room %s: could not release the room", host.name)
         finally:
