@@ -119,9 +119,8 @@ class RoomHost:
         """Finish queued messages, end the task, close the room (every peer told once)."""
         if not self._task.done():
             self._queue.put_nowait(_STOP)
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), _DRAIN_SECONDS)
-            except TimeoutError:
+            _, pending = await asyncio.wait([self._task], timeout=_DRAIN_SECONDS)
+            if pending:
                 logger.warning("room %s: queued messages not drained in time", self.name)
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)
@@ -139,8 +138,10 @@ class RoomHost:
                 # after it goes to a new host, which waits for this one to finish.
                 self.state = HostState.RETIRED
                 self._site.retire(self)
-                await self._close(RemovalReason.ROOM_CLOSED)
-                await self._site.finished(self, release=True)
+                try:
+                    await self._close(RemovalReason.ROOM_CLOSED)
+                finally:
+                    await self._site.finished(self, release=True)
                 return
             message = await self._queue.get()
             if message is _STOP:
@@ -199,7 +200,10 @@ class RoomHost:
     async def _close(self, reason: RemovalReason) -> None:
         if self.room is not None and not self._closed:
             self._closed = True
-            await self.room.close(reason)
+            try:
+                await self.room.close(reason)
+            except Exception:
+                logger.exception("room %s: error closing the room", self.name)
 
     # --- messages ----------------------------------------------------------------------
 

@@ -321,3 +321,18 @@ async def test_the_sfu_room_asks_its_owner_to_remove_a_peer_whose_media_failed()
     await room.remove_peer("a", RemovalReason.MEDIA_FAILED)  # as its owner then does
     assert outbox.left == [("a", RemovalReason.MEDIA_FAILED)]
     await room.close(RemovalReason.ROOM_CLOSED)
+
+
+async def test_a_room_that_fails_to_close_is_still_forgotten_everywhere(owner: Owner) -> None:
+    owner.slow_rooms.add("alpha")
+    channel = await owner.send_join("alpha", "pa")
+    await owner.receive(channel)
+    room = owner.room("alpha")
+
+    async def broken_close(reason: RemovalReason) -> None:
+        raise RuntimeError("aiortc fell over")
+
+    room.close = broken_close  # type: ignore[method-assign]
+    await owner.send(messages.room_leave("alpha", "pa", RemovalReason.LEFT))
+    await eventually(lambda: not owner.worker._hosts and not owner.worker._retiring)
+    assert await owner.registry.owner("alpha") is None
