@@ -45,16 +45,6 @@ _RECEIVE_ERROR_WINDOW = 2 * _RECEIVE_BACKOFF_MAX
 _ROOM_TYPES = frozenset({"room.join", "room.leave", "room.media_event", "room.kick", "room.close"})
 
 
-def _is_join(message: dict[str, Any]) -> bool:
-    """A join carries what its host needs to answer it (layer messages come from our code)."""
-    return (
-        isinstance(message.get("peer_id"), str)
-        and isinstance(message.get("reply_channel"), str)
-        and isinstance(message.get("metadata"), dict)
-        and isinstance(message.get("max_participants"), int)
-    )
-
-
 class RoomWorker:
     def __init__(
         self,
@@ -237,7 +227,7 @@ class RoomWorker:
             kind not in _ROOM_TYPES
             or not isinstance(room, str)
             or not is_valid_room_name(room)
-            or (kind == "room.join" and not _is_join(message))
+            or (kind == "room.join" and not messages.is_room_join(message))
         ):
             logger.warning("room worker: dropping malformed message of type %s", clip(kind))
             return None
@@ -299,14 +289,7 @@ class RoomWorker:
         assert self.ref is not None
         if host.room is None or self._hosts.get(host.name) is not host or self._stopping:
             return
-        peers = [
-            LivePeer(
-                peer.peer_id,
-                peer.display_name,
-                (peer.joined_at.astimezone(UTC).isoformat() if peer.joined_at else ""),
-            )
-            for peer in host.room.peers
-        ]
+        peers = [LivePeer.of(peer) for peer in host.room.peers]
         try:
             await self._registry.set_live_peers(host.name, peers)
             await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
