@@ -85,7 +85,7 @@ class BlockedStore:
 
 
 class Owner:
-    def __init__(self, *, queue_length: int = 512, store: BlockedStore | None = None) -> None:
+    def __init__(self, *, queue_length: int = 512) -> None:
         self.layer = InMemoryChannelLayer(capacity=10_000)
         self.registry = GatedRegistry()
         self.made: list[FakeRoom] = []
@@ -99,7 +99,7 @@ class Owner:
             lease_writer=self.registry,
             stall_seconds=30.0,
             limits=Limits(room_queue_length=queue_length),
-            recorder=ParticipationRecorder(backlog=10_000, store=store),
+            recorder=ParticipationRecorder(backlog=10_000),
         )
 
     def _make_room(self, name: str, outbox: RoomOutbox) -> FakeRoom:
@@ -175,9 +175,12 @@ async def test_a_room_slow_to_handle_delays_no_other_room(owner: Owner) -> None:
     assert (await owner.receive(slow_b))["data"] == "stuck"
 
 
-async def test_a_blocked_database_delays_no_join_reply() -> None:
-    store = BlockedStore()
-    made = Owner(store=store)
+async def test_a_blocked_database_delays_no_join_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocked = BlockedStore()
+    # The database itself hangs: every participation write waits until released.
+    for name in ("record_join", "record_leave", "close_dangling_participations"):
+        monkeypatch.setattr(f"rooms.services.{name}", getattr(blocked, name))
+    made = Owner()
     await made.worker.start()
     try:
         for room in ("one", "two"):
@@ -185,7 +188,7 @@ async def test_a_blocked_database_delays_no_join_reply() -> None:
                 channel = await made.send_join(room, f"{room}{index}")
                 assert (await made.receive(channel, PROMPT_SECONDS))["type"] == "peer.joined"
     finally:
-        store.release.set()
+        blocked.release.set()
         await made.worker.stop()
 
 
