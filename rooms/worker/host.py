@@ -61,8 +61,12 @@ class HostSite(Protocol):
     layer: BaseChannelLayer
     recorder: ParticipationRecorder
 
-    async def owns(self, room: str) -> bool:
-        """True if the registry names this worker the room's live owner."""
+    async def owns(self, room: str, *, claim: bool) -> bool:
+        """True if the registry names this worker the room's live owner.
+
+        With ``claim``, an unowned room is claimed first (atomically, so it may go to
+        another worker): for a host whose predecessor here has just released it.
+        """
 
     def make_room(self, name: str, outbox: LayerOutbox) -> RoomLike: ...
 
@@ -94,6 +98,7 @@ class RoomHost:
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._handling = False
         self._closed = False
+        self.released = False  # set by the worker once it released the room for this host
         self._dropped = 0
         self._drop_logged_at = -_DROP_LOG_SECONDS
         self._task = asyncio.create_task(self._run(), name=f"room-host-{name}")
@@ -159,11 +164,15 @@ class RoomHost:
 
     async def _claim(self) -> bool:
         """Become the room's live host, or refuse what is queued and retire."""
+        # Joins queued here were sent by web processes that found this worker the
+        # owner; if the predecessor released the room meanwhile (its last peer left
+        # while they were in flight), claim it again rather than refuse them all.
+        reclaim = False
         if self._previous is not None:
             await self._previous.wait_finished()
-            self._previous = None
+            reclaim, self._previous = self._previous.released, None
         try:
-            owned = await self._site.owns(self.name)
+            owned = await self._site.owns(self.name, claim=reclaim)
         except Exception:
             logger.exception("room %s: could not read the room's owner", self.name)
             await self._give_up(JoinRefusal.UNAVAILABLE, retry=False)

@@ -249,8 +249,12 @@ class RoomWorker:
 
     # --- HostSite: what hosts ask of their worker -------------------------------------
 
-    async def owns(self, room: str) -> bool:
-        return self.ref is not None and await self._registry.owner(room) == self.ref
+    async def owns(self, room: str, *, claim: bool) -> bool:
+        if self.ref is None or self._stopping:
+            return False
+        if claim:
+            return await self._registry.claim_room(room) == self.ref
+        return await self._registry.owner(room) == self.ref
 
     def make_room(self, name: str, outbox: LayerOutbox) -> RoomLike:
         assert self.ref is not None
@@ -270,9 +274,9 @@ class RoomWorker:
             # A successor created while this host closed its Room waits for it and
             # inherits the ownership: releasing it now would let another worker claim
             # the room while the successor hosts it (DESIGN.md invariant 1). Without
-            # one, a successor created during the release finds no owner and refuses
-            # its joins with retry, as for any room this worker does not own.
+            # one, a successor created during the release claims the room afresh.
             if release and not self._stopping and host.name not in self._hosts:
+                host.released = True
                 await self._registry.release_room(host.name, self.ref)
             if release:
                 logger.info(

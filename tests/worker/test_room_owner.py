@@ -38,12 +38,20 @@ PROMPT_SECONDS = 1.0
 
 
 class GatedRegistry(LocalRegistry):
-    """A registry whose owner lookups for rooms in ``slow`` wait until the gate opens."""
+    """A registry whose owner lookups for rooms in ``slow`` wait until the gate opens.
+
+    Releases take ``release_seconds``, as a Redis round trip does.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.slow: set[str] = set()
         self.gate = asyncio.Event()
+        self.release_seconds = 0.0
+
+    async def release_room(self, room: str, ref: WorkerRef) -> None:
+        await asyncio.sleep(self.release_seconds)
+        await super().release_room(room, ref)
 
     async def owner(self, room: str) -> WorkerRef | None:
         if room in self.slow:
@@ -250,6 +258,21 @@ async def test_a_join_racing_the_teardown_gets_a_fresh_room_this_worker_still_ow
     assert await owner.registry.owner("alpha") == owner.worker.ref
     assert [p.peer_id for p in owner.worker.rooms["alpha"].peers] == ["pb"]
     await eventually(lambda: owner.worker._retiring == {})
+
+
+async def test_a_join_arriving_while_the_room_is_released_claims_it_again(
+    owner: Owner,
+) -> None:
+    owner.registry.release_seconds = 0.3
+    first = await owner.send_join("alpha", "pa")
+    await owner.receive(first)
+    await owner.send(messages.room_leave("alpha", "pa", RemovalReason.LEFT))
+    await eventually(lambda: "alpha" not in owner.worker._hosts)
+    # Sent to this worker, the owner until the release lands a moment later.
+    second = await owner.send_join("alpha", "pb")
+    assert (await owner.receive(second))["type"] == "peer.joined"
+    assert await owner.registry.owner("alpha") == owner.worker.ref
+    assert [p.peer_id for p in owner.worker.rooms["alpha"].peers] == ["pb"]
 
 
 async def test_join_and_leave_churn_without_waiting_is_never_refused(owner: Owner) -> None:
