@@ -45,3 +45,7 @@ class Limits:
     room_queue_length: int = 512
     # Bytes queued for a websocket that the client has not read; past it, close 4013.
     socket_send_buffer_bytes: int = 4 * 1024 * 1024
+    # Participation records (joins, leaves) one worker holds for the database; past it,
+    # new records are dropped with a log line instead of piling up while the database
+    # is down. Each is a few hundred bytes; joins are bounded by the rates above.
+    participation_backlog: int = 10_000

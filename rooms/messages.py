@@ -35,6 +35,7 @@ class JoinRefusal(StrEnum):
     INVALID_ROOM = "invalid room name"
     INVALID_PARAMS = "invalid params"
     UNAVAILABLE = "room unavailable"  # no live worker, or the owner did not answer
+    BUSY = "room busy"  # the owner's queue for the room is full; try again shortly
 
 
 # --- to a room's owner (a worker channel) -----------------------------------
@@ -171,3 +172,13 @@ def peer_media_event(room: str, peer_id: str, data: str) -> PeerMediaEvent:
 
 def peer_removed(room: str, peer_id: str, reason: RemovalReason) -> PeerRemoved:
     return {"type": "peer.removed", "room": room, "peer_id": peer_id, "reason": reason.value}
+
+
+def is_room_join(message: dict[str, Any]) -> bool:
+    """True if a ``room.join`` carries every field with its declared type."""
+    return (
+        isinstance(message.get("peer_id"), str)
+        and isinstance(message.get("reply_channel"), str)
+        and isinstance(message.get("metadata"), dict)
+        and isinstance(message.get("max_participants"), int)
+    )

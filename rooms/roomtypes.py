@@ -45,6 +45,13 @@ class RoomOutbox(Protocol):
         not choose itself, tells the peer's consumer (``peer.removed``).
         """
 
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        """Ask the room's owner to remove a peer, in order with everything else it handles.
+
+        For removals the Room decides on outside a call from its owner (a media
+        failure reported by aiortc): the owner later calls ``remove_peer``.
+        """
+
 
 class RoomLike(Protocol):
     """What a worker needs from a Room (implemented by rooms.sfu.room.Room)."""

@@ -1,6 +1,8 @@
 """Database-facing room services: join policy and participation history.
 
-Synchronous ORM code; async callers wrap these with database_sync_to_async.
+Synchronous ORM code. The web side reads the join policy through
+database_sync_to_async; the room worker writes participation history only through
+its ParticipationRecorder (rooms/worker/recorder.py), from the recorder's own thread.
 """
 
 from __future__ import annotations
@@ -57,19 +59,39 @@ def _create_room(room_name: str) -> Room:
         return Room.objects.get(name=room_name)
 
 
+# Participation's column sizes (rooms/models.py).
+_PEER_ID_CHARS = 40
+_DISPLAY_NAME_CHARS = 100
+
+
+def storable_text(value: object, limit: int) -> str:
+    """``value`` as text every database stores: valid UTF-8, no NUL, at most ``limit`` chars.
+
+    Defensive: the socket layer refuses such names, but a write that fails on one
+    bad character would lose the whole record (a lone surrogate cannot be encoded,
+    PostgreSQL refuses NUL in text).
+    """
+    text = value if isinstance(value, str) else str(value)
+    text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    return text[:limit]
+
+
 def record_join(room_name: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
     room = Room.objects.filter(name=room_name).first()
     if room is None:
         logger.warning("room %s peer %s: no Room row to record the join in", room_name, peer_id)
         return
     Participation.objects.create(
-        room=room, peer_id=peer_id, display_name=display_name, joined_at=joined_at
+        room=room,
+        peer_id=storable_text(peer_id, _PEER_ID_CHARS),
+        display_name=storable_text(display_name, _DISPLAY_NAME_CHARS),
+        joined_at=joined_at,
     )
 
 
 def record_leave(room_name: str, peer_id: str, reason: RemovalReason) -> None:
     Participation.objects.filter(
-        room__name=room_name, peer_id=peer_id, left_at__isnull=True
+        room__name=room_name, peer_id=storable_text(peer_id, _PEER_ID_CHARS), left_at__isnull=True
     ).update(left_at=timezone.now(), leave_reason=reason.value)
 
 

@@ -33,3 +33,23 @@ def no_lease_keeper_left() -> Iterator[None]:
     yield
     left = [t.name for t in threading.enumerate() if t.name.startswith("lease-keeper-")]
     assert not left, f"lease keeper threads still running: {left}"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """SQLite tests use a database file, as deployments do, not shared-cache memory.
+
+    The room worker writes participation history from its recorder's thread while
+    tests and joins read from other threads. Shared-cache in-memory SQLite answers
+    such an overlap at once with "database table is locked"; a file waits on the
+    busy timeout (settings), as in production.
+    """
+    from django.conf import settings
+
+    for alias, database in settings.DATABASES.items():
+        if database["ENGINE"] == "django.db.backends.sqlite3":
+            path = tmp_path_factory.mktemp("db") / f"{alias}.sqlite3"
+            database.setdefault("TEST", {})["NAME"] = str(path)

@@ -1,7 +1,8 @@
 """Shared state of workers and rooms: Redis with REDIS_URL, else process-local.
 
 One registry per event loop: redis-py connections belong to the loop that made
-them, and the embedded worker runs on the server's loop.
+them, and the embedded worker runs on the server's loop. This package only holds
+state: nothing here starts a worker (rooms/web/wiring.py does, for the web side).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def uses_redis() -> bool:
 
 
 async def get_registry() -> Registry:
-    """This loop's registry; in the embedded default also this loop's room worker."""
+    """This loop's registry, made on first use; no other side effect."""
     loop = asyncio.get_running_loop()
     registry = _registries.get(loop)
     if registry is None:
@@ -36,8 +37,4 @@ async def get_registry() -> Registry:
         else:
             registry = LocalRegistry()
         _registries[loop] = registry
-    if isinstance(registry, LocalRegistry):
-        from rooms.worker.embedded import ensure_embedded_worker
-
-        await ensure_embedded_worker(registry)
     return registry

@@ -10,7 +10,10 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Protocol
+
+from rooms.roomtypes import PeerInfo
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,11 @@ class LivePeer:
     peer_id: str
     display_name: str
     joined_at: str  # ISO 8601, UTC
+
+    @classmethod
+    def of(cls, peer: PeerInfo) -> LivePeer:
+        joined_at = peer.joined_at.astimezone(UTC).isoformat() if peer.joined_at else ""
+        return cls(peer.peer_id, peer.display_name, joined_at)
 
 
 class Registry(Protocol):

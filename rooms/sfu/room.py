@@ -61,7 +61,6 @@ class Room:
         self._factory = media_factory or self._default_factory
         self._members: dict[str, _Member] = {}
         self._closing = False
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def _default_factory(self, room: str, peer_id: str, on_failure: Any) -> PeerMedia:
         # Imported here so the signaling half stays importable without aiortc loaded.
@@ -127,8 +126,6 @@ class Room:
 
     async def close(self, reason: RemovalReason) -> None:
         self._closing = True
-        # Removal tasks are awaited, not cancelled: each must reach outbox.peer_left.
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         for peer_id in list(self._members):
             await self.remove_peer(peer_id, reason)
         logger.info("room %s: closed (%s)", self.name, reason)
@@ -322,9 +319,5 @@ class Room:
         if self._closing or peer_id not in self._members:
             return
         logger.info("room %s: peer %s media failed", self.name, peer_id)
-        task = asyncio.get_running_loop().create_task(
-            self.remove_peer(peer_id, RemovalReason.MEDIA_FAILED)
-        )
-        # Owned by the room: close() awaits it (never cancels: peer_left must run).
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # The owner removes the peer in order with everything else it handles.
+        self._outbox.request_removal(peer_id, RemovalReason.MEDIA_FAILED)

@@ -20,8 +20,9 @@ from django.conf import settings
 
 from rooms import messages
 from rooms.messages import RemovalReason
-from rooms.registry import Registry, WorkerRef, get_registry
+from rooms.registry import Registry, WorkerRef
 from rooms.registry.base import web_id_of
+from rooms.web.wiring import room_registry
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class OwnerMonitor:
         lease = settings.VIDEOROOM["WORKER_LEASE_SECONDS"]
         while self._watches:
             try:
-                registry = await get_registry()
+                registry = await room_registry()
                 web_ids = {web_id_of(watch.channel) for watch in self._watches.values()}
                 await registry.heartbeat_web(web_ids, lease)
                 await self.check(registry)

@@ -35,6 +35,8 @@ from rooms.phoenix import (
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
 from rooms.roomtypes import JoinRefused
+from rooms.web.monitor import owner_monitor
+from rooms.web.wiring import room_registry
 
 logger = logging.getLogger(__name__)
 
@@ -65,25 +67,28 @@ class PeerServices(Protocol):
 
 
 class DefaultPeerServices:
-    """The database, this loop's registry and its owner monitor."""
+    """The database, this loop's registry (and embedded worker) and its owner monitor."""
 
     async def authorize(self, room: str) -> services.JoinPolicy:
-        policy: services.JoinPolicy = await database_sync_to_async(services.authorize_join)(room)
+        # Not thread_sensitive: with it, every join's read would queue behind all other
+        # sync work of the process in asgiref's one shared thread (admin views, and the
+        # embedded worker's writes before it had a recorder). authorize_join is safe on
+        # any thread: it uses no request or thread-bound state and opens no transaction
+        # spanning calls; Django's connections are per thread, and database_sync_to_async
+        # closes stale ones around the call in whichever thread runs it. Its one write,
+        # a room created on first join, waits on SQLite's busy timeout like any other
+        # process's write, and a creation race ends in IntegrityError, handled there.
+        authorize = database_sync_to_async(services.authorize_join, thread_sensitive=False)
+        policy: services.JoinPolicy = await authorize(room)
         return policy
 
     async def claim(self, room: str) -> WorkerRef | None:
-        from rooms.registry import get_registry
-
-        return await (await get_registry()).claim_room(room)
+        return await (await room_registry()).claim_room(room)
 
     def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
-        from rooms.web.monitor import owner_monitor
-
         owner_monitor().watch(room=room, peer_id=peer_id, owner=owner, channel=channel)
 
     def unwatch(self, peer_id: str) -> None:
-        from rooms.web.monitor import owner_monitor
-
         owner_monitor().unwatch(peer_id)
 
 

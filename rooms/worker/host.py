@@ -1,90 +1,229 @@
-"""One live Room inside a worker, with the queue that serialises its messages.
+"""A room's owner inside a worker: one task and one bounded queue per room.
 
-Messages for one room are handled one after another, in arrival order, so the
-Room needs no locks; different rooms on the same worker proceed independently.
+The host is the only thing that touches its Room, and it handles one message at a
+time, in arrival order: joins, leaves, media events, kicks, closes, and the
+removals the Room itself asks for (a media failure). So the Room needs no locks,
+and a room whose handling is slow delays only itself.
+
+Life of a host: created *claiming* by the worker's router for the first join of
+a room it does not host; its task waits for a predecessor of the same name to
+finish tearing down, checks in the registry that this worker owns the room and
+queues the dangling-participation cleanup; then it is *live* and creates the
+Room; when the Room is empty and nothing is queued it *retires*: leaves the
+worker's routing table, closes the Room, releases the room in the registry.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+import time
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Protocol
 
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 
-from rooms import messages, services
+from rooms import messages
+from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
+from rooms.worker.outbox import LayerOutbox
+from rooms.worker.recorder import ParticipationRecorder
 
 logger = logging.getLogger(__name__)
 
 # Messages already queued when the worker stops are still handled, within this bound.
 _DRAIN_SECONDS = 5.0
+# One log line per room per this many seconds about dropped media events.
+_DROP_LOG_SECONDS = 10.0
+# Host-internal messages; never built from layer input, never dropped.
 _STOP: dict[str, Any] = {"type": "host.stop"}
-# Makes the loop run its idle check, after the Room removed a peer on its own.
-_CHECK: dict[str, Any] = {"type": "host.check"}
+_CHECK: dict[str, Any] = {"type": "host.check"}  # run the idle check
+_REMOVE = "host.remove"  # the Room asked for a peer's removal
+# What the bound refuses. Leaves, kicks, closes and removals always get in: each
+# peer leaves by exactly one path that always runs (DESIGN.md invariant 2). They
+# cannot flood the queue: a web process sends at most one leave per join it sent,
+# and joins are both rate-limited per socket and bounded here; kicks and closes
+# come from the admin.
+_BOUNDED = frozenset({"room.join", "room.media_event"})
+
+
+class HostState(StrEnum):
+    CLAIMING = "claiming"
+    LIVE = "live"
+    RETIRED = "retired"
+
+
+class HostSite(Protocol):
+    """What a host needs from its worker."""
+
+    layer: BaseChannelLayer
+    recorder: ParticipationRecorder
+
+    async def owns(self, room: str, *, claim: bool) -> bool:
+        """True if the registry names this worker the room's live owner.
+
+        With ``claim``, an unowned room is claimed first (atomically, so it may go to
+        another worker): for a host whose predecessor here has just released it.
+        """
+
+    def make_room(self, name: str, outbox: LayerOutbox) -> RoomLike: ...
+
+    def retire(self, host: RoomHost) -> None:
+        """Take the host out of routing; called without awaiting after its idle check."""
+
+    async def finished(self, host: RoomHost, *, release: bool) -> None:
+        """The retired host's Room is closed; release the room in the registry if asked."""
+
+    async def publish(self, host: RoomHost) -> None:
+        """Mirror the host's live peers into the registry."""
 
 
 class RoomHost:
     def __init__(
         self,
-        room: RoomLike,
-        layer: BaseChannelLayer,
-        on_idle: Callable[[RoomHost], Awaitable[bool]],
-        on_change: Callable[[RoomHost], Awaitable[None]],
+        name: str,
+        site: HostSite,
+        *,
+        queue_length: int,
+        previous: RoomHost | None = None,
     ) -> None:
-        self.room = room
-        self.name = room.name
-        self._layer = layer
-        self._on_idle = on_idle
-        self._on_change = on_change
+        self.name = name
+        self.room: RoomLike | None = None
+        self.state = HostState.CLAIMING
+        self._site = site
+        self._queue_length = queue_length
+        self._previous = previous
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._task = asyncio.create_task(self._run(), name=f"room-host-{self.name}")
+        self._handling = False
+        self._closed = False
+        self.released = False  # set by the worker once it released the room for this host
+        self._dropped = 0
+        self._drop_logged_at = -_DROP_LOG_SECONDS
+        self._task = asyncio.create_task(self._run(), name=f"room-host-{name}")
 
-    @property
-    def has_pending(self) -> bool:
-        return not self._queue.empty()
-
-    def enqueue(self, message: dict[str, Any]) -> None:
+    def offer(self, message: dict[str, Any]) -> bool:
+        """Queue a message; False for a join or media event past the queue bound."""
+        if message.get("type") in _BOUNDED and self._queue.qsize() >= self._queue_length:
+            if message.get("type") == "room.media_event":
+                self._log_drop(message)
+            return False
         self._queue.put_nowait(message)
+        return True
 
-    def wake(self) -> None:
-        """Have the loop check for an empty room (a removal it did not itself handle)."""
-        self._queue.put_nowait(_CHECK)
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        """The Room's way to remove a peer: handled in order, like a leave (never dropped)."""
+        self._queue.put_nowait({"type": _REMOVE, "peer_id": peer_id, "reason": reason.value})
+
+    async def wait_finished(self) -> None:
+        """Until the host's task has ended (for a successor; never cancels it)."""
+        await asyncio.wait([self._task])
 
     async def stop(self, reason: RemovalReason) -> None:
-        """Finish queued messages, end the message loop, close the room (every peer told once)."""
-        self._queue.put_nowait(_STOP)
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), _DRAIN_SECONDS)
-        except TimeoutError:
-            logger.warning("room %s: queued messages not drained in time", self.name)
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self.room.close(reason)
+        """Finish queued messages, end the task, close the room (every peer told once)."""
+        if not self._task.done():
+            self._queue.put_nowait(_STOP)
+            _, pending = await asyncio.wait([self._task], timeout=_DRAIN_SECONDS)
+            if pending:
+                logger.warning("room %s: queued messages not drained in time", self.name)
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
+        await self._close(reason)
+
+    # --- the task ----------------------------------------------------------------------
 
     async def _run(self) -> None:
+        if not await self._claim():
+            return
         while True:
+            if self._idle():
+                # No await between the idle check and leaving the routing table: a
+                # message routed before it is in the queue (so not idle), one routed
+                # after it goes to a new host, which waits for this one to finish.
+                self.state = HostState.RETIRED
+                self._site.retire(self)
+                try:
+                    await self._close(RemovalReason.ROOM_CLOSED)
+                finally:
+                    await self._site.finished(self, release=True)
+                return
             message = await self._queue.get()
             if message is _STOP:
                 return
+            self._handling = True
             try:
                 await self._handle(message)
             except Exception:
                 logger.exception("room %s: error handling %s", self.name, message.get("type"))
-            if not self.room.peers and self._queue.empty() and await self._on_idle(self):
-                return
+            finally:
+                self._handling = False
+
+    def _idle(self) -> bool:
+        return self.room is not None and not self.room.peers and self._queue.empty()
+
+    async def _claim(self) -> bool:
+        """Become the room's live host, or refuse what is queued and retire."""
+        # Joins queued here were sent by web processes that found this worker the
+        # owner; if the predecessor released the room meanwhile (its last peer left
+        # while they were in flight), claim it again rather than refuse them all.
+        reclaim = False
+        if self._previous is not None:
+            await self._previous.wait_finished()
+            reclaim, self._previous = self._previous.released, None
+        try:
+            owned = await self._site.owns(self.name, claim=reclaim)
+        except Exception:
+            logger.exception("room %s: could not read the room's owner", self.name)
+            await self._give_up(JoinRefusal.UNAVAILABLE, retry=False)
+            return False
+        if not owned:
+            await self._give_up(JoinRefusal.UNAVAILABLE, retry=True)
+            return False
+        # Queued before any of this host's joins, so it never closes one of them.
+        self._site.recorder.cleanup(self.name)
+        outbox = LayerOutbox(
+            self.name,
+            self._site.layer,
+            self._site.recorder,
+            request_removal=self.request_removal,
+            on_peer_left=self._peer_left,
+        )
+        self.room = self._site.make_room(self.name, outbox)
+        self.state = HostState.LIVE
+        return True
+
+    async def _give_up(self, reason: JoinRefusal, *, retry: bool) -> None:
+        # Out of routing first, then answer what was queued: nothing new arrives meanwhile.
+        self.state = HostState.RETIRED
+        self._site.retire(self)
+        while not self._queue.empty():
+            message = self._queue.get_nowait()
+            if message.get("type") == "room.join":
+                refusal = messages.peer_join_refused(
+                    self.name, message["peer_id"], reason, retry=retry
+                )
+                await self._reply(message["reply_channel"], refusal)
+        await self._site.finished(self, release=False)
+
+    async def _close(self, reason: RemovalReason) -> None:
+        if self.room is not None and not self._closed:
+            self._closed = True
+            try:
+                await self.room.close(reason)
+            except Exception:
+                logger.exception("room %s: error closing the room", self.name)
+
+    # --- messages ----------------------------------------------------------------------
 
     async def _handle(self, message: dict[str, Any]) -> None:
+        assert self.room is not None
         kind = message["type"]
         if kind == "room.join":
             await self._join(message)
         elif kind == "room.media_event":
             await self.room.handle_media_event(message["peer_id"], message["data"])
-        elif kind == "room.leave":
+        elif kind in ("room.leave", _REMOVE):
             await self.room.remove_peer(message["peer_id"], RemovalReason(message["reason"]))
         elif kind == "room.kick":
             await self.room.remove_peer(message["peer_id"], RemovalReason.KICKED)
@@ -92,6 +231,7 @@ class RoomHost:
             await self.room.close(RemovalReason.ROOM_CLOSED)
 
     async def _join(self, message: dict[str, Any]) -> None:
+        assert self.room is not None
         peer_id = message["peer_id"]
         metadata = message["metadata"]
         peer = PeerInfo(
@@ -104,29 +244,40 @@ class RoomHost:
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))
         except JoinRefused as refusal:
-            logger.info("room %s peer %s refused: %s", self.name, peer_id, refusal.reason)
+            self._site.recorder.refused(self.name, peer_id, refusal.reason)
             await self._reply(
                 peer.channel, messages.peer_join_refused(self.name, peer_id, refusal.reason)
             )
             return
-        logger.info("room %s peer %s joined as %r", self.name, peer_id, peer.display_name)
-        # Recorded before the reply, so that no leave can be recorded before its join.
-        try:
-            await database_sync_to_async(services.record_join)(
-                self.name, peer_id, peer.display_name, peer.joined_at
-            )
-        except Exception:
-            logger.exception("room %s peer %s: could not record the join", self.name, peer_id)
+        logger.info("room %s peer %s joined as %s", self.name, peer_id, clip(peer.display_name))
+        # Handed to the recorder before any leave of this peer can be: written in order.
+        self._site.recorder.joined(self.name, peer)
         await self._reply(peer.channel, messages.peer_joined(self.name, peer_id))
-        await self._on_change(self)
+        await self._site.publish(self)
+
+    async def _peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
+        await self._site.publish(self)
+        if not self._handling and self.room is not None and not self.room.peers:
+            # Removed outside this host's own handling (a Room breaking the
+            # request_removal contract): still run the idle check.
+            self._queue.put_nowait(_CHECK)
 
     async def _reply(self, channel: str, message: Any) -> None:
         try:
-            await self._layer.send(channel, message)
+            await self._site.layer.send(channel, message)
         except Exception:
             logger.exception("room %s: could not reply to %s", self.name, channel)
 
-
-def refuse_unowned(room: str, peer_id: str) -> messages.PeerJoinRefused:
-    """The answer to a join for a room this worker does not own."""
-    return messages.peer_join_refused(room, peer_id, JoinRefusal.UNAVAILABLE, retry=True)
+    def _log_drop(self, message: dict[str, Any]) -> None:
+        self._dropped += 1
+        now = time.monotonic()
+        if now - self._drop_logged_at >= _DROP_LOG_SECONDS:
+            logger.warning(
+                "room %s: queue full (%s), dropped %s media events (latest from peer %s)",
+                self.name,
+                self._queue_length,
+                self._dropped,
+                clip(message.get("peer_id")),
+            )
+            self._drop_logged_at = now
+            self._dropped = 0

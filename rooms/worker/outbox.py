@@ -1,4 +1,4 @@
-"""The RoomOutbox a worker hands its Rooms: peers reached over the channel layer."""
+"""The RoomOutbox a host hands its Room: peers reached over the channel layer."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 
-from rooms import messages, services
+from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.roomtypes import PeerInfo
+from rooms.worker.recorder import ParticipationRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +22,21 @@ _PEER_INITIATED = frozenset(
 
 
 class LayerOutbox:
-    """Sends ``peer.*`` messages and records each peer's departure exactly once."""
+    """Sends ``peer.*`` messages, records each departure once, passes removal requests on."""
 
     def __init__(
         self,
         room: str,
         layer: BaseChannelLayer,
+        recorder: ParticipationRecorder,
+        *,
+        request_removal: Callable[[str, RemovalReason], None],
         on_peer_left: Callable[[PeerInfo, RemovalReason], Awaitable[None]],
     ) -> None:
         self._room = room
         self._layer = layer
+        self._recorder = recorder
+        self._request_removal = request_removal
         self._on_peer_left = on_peer_left
 
     async def _send(self, channel: str, message: Any) -> None:
@@ -51,10 +56,8 @@ class LayerOutbox:
         logger.info("room %s peer %s left (%s)", self._room, peer.peer_id, reason)
         if reason not in _PEER_INITIATED:
             await self._send(peer.channel, messages.peer_removed(self._room, peer.peer_id, reason))
-        try:
-            await database_sync_to_async(services.record_leave)(self._room, peer.peer_id, reason)
-        except Exception:
-            logger.exception(
-                "room %s peer %s: could not record the leave", self._room, peer.peer_id
-            )
+        self._recorder.left(self._room, peer.peer_id, reason)
         await self._on_peer_left(peer, reason)
+
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        self._request_removal(peer_id, reason)

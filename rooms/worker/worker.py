@@ -2,9 +2,11 @@
 
 Consumers reach it only through the channel layer, on the channel name stored
 in its registry lease, which its lease keeper (lease.py) renews from a thread
-so that a busy loop does not lose it. It answers joins for rooms it owns, tears
-a room down when its last peer leaves and, on stop, closes every room so that
-its peers rejoin elsewhere.
+so that a busy loop does not lose it. Its receive loop only routes: each message
+goes into its room's host (host.py), the room's one serialized owner, and a join
+for a room not hosted here creates that host on the spot. Nothing the loop does
+waits on a room, the registry or the database. On stop it closes every room so
+that its peers rejoin elsewhere.
 """
 
 from __future__ import annotations
@@ -12,24 +14,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shortuuid
-from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer
 from django.conf import settings
 
-from rooms import services
-from rooms.messages import RemovalReason, room_leave
+from rooms import messages
+from rooms.limits import Limits
+from rooms.logtext import clip
+from rooms.messages import JoinRefusal, RemovalReason, room_leave
 from rooms.names import is_valid_room_name
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
-from rooms.roomtypes import PeerInfo, RoomLike, RoomOutbox
-from rooms.worker.host import RoomHost, refuse_unowned
+from rooms.roomtypes import RoomLike, RoomOutbox
+from rooms.worker.host import RoomHost
 from rooms.worker.lease import LeaseKeeper
 from rooms.worker.outbox import LayerOutbox
+from rooms.worker.recorder import ParticipationRecorder
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +55,19 @@ class RoomWorker:
         lease_seconds: float,
         lease_writer: LeaseWriter,
         stall_seconds: float,
+        limits: Limits | None = None,
+        recorder: ParticipationRecorder | None = None,
     ) -> None:
         """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
 
         A loop that has not run for ``stall_seconds`` no longer gets its lease renewed.
+        ``limits`` bounds each room's queue; ``recorder`` writes participation history.
         """
-        self._layer = layer
+        self.layer = layer
+        self._limits = limits if limits is not None else Limits()
+        self.recorder = recorder or ParticipationRecorder(
+            backlog=self._limits.participation_backlog
+        )
         self._registry = registry
         self._room_factory = room_factory
         self._lease_seconds = lease_seconds
@@ -67,21 +77,24 @@ class RoomWorker:
             lease_seconds=lease_seconds,
             stall_seconds=stall_seconds,
         )
+        # The host each room's messages are routed to, and the hosts still closing
+        # their Room after leaving routing; both empty once every room is gone.
         self._hosts: dict[str, RoomHost] = {}
-        # Creating, feeding and tearing down a room's host happen under its lock,
-        # so a join never lands in a host that is being torn down.
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._retiring: dict[str, RoomHost] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.ref: WorkerRef | None = None
 
     @property
     def rooms(self) -> dict[str, RoomLike]:
-        return {name: host.room for name, host in self._hosts.items()}
+        """Every Room this worker holds, including those still being torn down."""
+        held = {name: host.room for name, host in self._retiring.items() if host.room}
+        held.update((name, host.room) for name, host in self._hosts.items() if host.room)
+        return held
 
     @property
     def load(self) -> int:
-        return sum(len(host.room.peers) for host in self._hosts.values())
+        return sum(len(room.peers) for room in self.rooms.values())
 
     @classmethod
     def from_settings(
@@ -99,14 +112,16 @@ class RoomWorker:
             lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
             lease_writer=lease_writer,
             stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
+            limits=settings.VIDEOROOM_LIMITS,
         )
 
     async def start(self) -> WorkerRef:
         """Take a channel, publish the lease, start receiving. Returns this worker's ref."""
-        channel = await self._layer.new_channel("roomworker.")
+        channel = await self.layer.new_channel("roomworker.")
         self.ref = WorkerRef(worker_id=shortuuid.uuid()[:12], channel=channel)
         await self._registry.heartbeat(self.ref, 0, self._lease_seconds)
         self._lease.start(self.ref)
+        self.recorder.start()
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
             asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
@@ -128,12 +143,20 @@ class RoomWorker:
         await self._lease.stop()
         with contextlib.suppress(Exception):
             await self._registry.unregister(self.ref)
-        for name, host in list(self._hosts.items()):
-            await host.stop(reason)
-            with contextlib.suppress(Exception):
-                await self._registry.release_room(name, self.ref)
+        hosts = [*self._hosts.values(), *self._retiring.values()]
+        # Concurrently: one room slow to drain does not hold up the others.
+        await asyncio.gather(*(self._stop_host(host, reason) for host in hosts))
         self._hosts.clear()
+        self._retiring.clear()
+        # Last: the rooms' final leaves are written before the worker is gone.
+        await self.recorder.stop()
         logger.info("room worker %s stopped (%s)", self.ref.worker_id, reason)
+
+    async def _stop_host(self, host: RoomHost, reason: RemovalReason) -> None:
+        assert self.ref is not None
+        await host.stop(reason)
+        with contextlib.suppress(Exception):
+            await self._registry.release_room(host.name, self.ref)
 
     async def _reap_loop(self) -> None:
         """Remove peers whose web process died without closing their sockets.
@@ -154,7 +177,7 @@ class RoomWorker:
         candidates = [
             (host, peer)
             for host in list(self._hosts.values())
-            for peer in host.room.peers
+            for peer in (host.room.peers if host.room is not None else [])
             if peer.joined_at is not None and peer.joined_at < settled_before
         ]
         if not candidates:
@@ -163,7 +186,7 @@ class RoomWorker:
         ghosts = [(host, peer) for host, peer in candidates if web_id_of(peer.channel) not in alive]
         for host, peer in ghosts:
             logger.warning("room %s peer %s: its web process is gone", host.name, peer.peer_id)
-            host.enqueue(dict(room_leave(host.name, peer.peer_id, RemovalReason.DISCONNECTED)))
+            host.offer(dict(room_leave(host.name, peer.peer_id, RemovalReason.DISCONNECTED)))
         return len(ghosts)
 
     async def _receive_loop(self) -> None:
@@ -171,7 +194,7 @@ class RoomWorker:
         backoff = _RECEIVE_BACKOFF_MIN
         while True:
             try:
-                message = await self._layer.receive(self.ref.channel)
+                message = await self.layer.receive(self.ref.channel)
             except Exception:
                 # Redis went away or timed out; keep trying. While this lasts the
                 # keeper stops renewing the lease, so other workers take over.
@@ -188,81 +211,91 @@ class RoomWorker:
                     "room worker %s: bad message %r", self.ref.worker_id, message.get("type")
                 )
 
+    # --- routing: never waits on a room, so one room never holds up another -----------
+
     async def _dispatch(self, message: dict[str, Any]) -> None:
+        refusal = self._route(message)
+        if refusal is not None:
+            # One layer send, as for any reply; the room itself is not waited on.
+            await self.layer.send(message["reply_channel"], refusal)
+
+    def _route(self, message: dict[str, Any]) -> messages.PeerJoinRefused | None:
+        """Hand the message to its room's host; the refusal to send for a join it cannot take."""
         kind = message.get("type")
         room = message.get("room")
-        if kind not in _ROOM_TYPES or not isinstance(room, str) or not is_valid_room_name(room):
-            logger.warning("room worker: dropping malformed message of type %r", kind)
-            return
-        async with self._locks[room]:
-            host = self._hosts.get(room)
-            if host is None:
-                if kind != "room.join":
-                    logger.debug("room %s: %s for a room not hosted here", room, kind)
-                    return
-                host = await self._create_host(room, message)
-                if host is None:
-                    return
-            host.enqueue(message)
-
-    async def _create_host(self, room: str, join: dict[str, Any]) -> RoomHost | None:
-        assert self.ref is not None
-        owner = await self._registry.owner(room)
-        if owner != self.ref:
-            await self._layer.send(join["reply_channel"], refuse_unowned(room, join["peer_id"]))
+        if (
+            kind not in _ROOM_TYPES
+            or not isinstance(room, str)
+            or not is_valid_room_name(room)
+            or (kind == "room.join" and not messages.is_room_join(message))
+        ):
+            logger.warning("room worker: dropping malformed message of type %s", clip(kind))
             return None
-        closed = await database_sync_to_async(services.close_dangling_participations)(room)
-        if closed:
-            logger.info(
-                "room %s: closed %s participations left open by a lost worker", room, closed
+        host = self._hosts.get(room)
+        if host is None:
+            if kind != "room.join":
+                logger.debug("room %s: %s for a room not hosted here", room, kind)
+                return None
+            host = self._hosts[room] = RoomHost(
+                room,
+                self,
+                queue_length=self._limits.room_queue_length,
+                previous=self._retiring.get(room),
             )
+        if host.offer(message) or kind != "room.join":
+            return None
+        self.recorder.refused(room, str(message.get("peer_id")), JoinRefusal.BUSY)
+        return messages.peer_join_refused(room, message["peer_id"], JoinRefusal.BUSY)
 
-        async def on_peer_left(peer: PeerInfo, reason: RemovalReason) -> None:
-            await self._publish(room)
-            host = self._hosts.get(room)
-            if host is not None and not host.room.peers:
-                # The Room may have removed the peer from its own task (media failure).
-                host.wake()
+    # --- HostSite: what hosts ask of their worker -------------------------------------
 
-        outbox = LayerOutbox(room, self._layer, on_peer_left)
-        host = RoomHost(
-            self._room_factory(room, outbox), self._layer, self._teardown, self._publish_host
-        )
-        self._hosts[room] = host
-        logger.info("room %s created on worker %s", room, self.ref.worker_id)
-        return host
+    async def owns(self, room: str, *, claim: bool) -> bool:
+        if self.ref is None or self._stopping:
+            return False
+        if claim:
+            return await self._registry.claim_room(room) == self.ref
+        return await self._registry.owner(room) == self.ref
 
-    async def _publish_host(self, host: RoomHost) -> None:
-        await self._publish(host.name)
+    def make_room(self, name: str, outbox: LayerOutbox) -> RoomLike:
+        assert self.ref is not None
+        room = self._room_factory(name, outbox)
+        logger.info("room %s created on worker %s", name, self.ref.worker_id)
+        return room
 
-    async def _publish(self, room: str) -> None:
+    def retire(self, host: RoomHost) -> None:
+        if self._hosts.get(host.name) is host:
+            del self._hosts[host.name]
+        # At most one per name: a successor waits for its predecessor before it can retire.
+        self._retiring[host.name] = host
+
+    async def finished(self, host: RoomHost, *, release: bool) -> None:
+        assert self.ref is not None
+        try:
+            # A successor created while this host closed its Room waits for it and
+            # inherits the ownership: releasing it now would let another worker claim
+            # the room while the successor hosts it (DESIGN.md invariant 1). Without
+            # one, a successor created during the release claims the room afresh.
+            if release and not self._stopping and host.name not in self._hosts:
+                host.released = True
+                await self._registry.release_room(host.name, self.ref)
+            if release:
+                logger.info(
+                    "room %s torn down on worker %s: last peer left", host.name, self.ref.worker_id
+                )
+        except Exception:
+            logger.exception("room %s: could not release the room", host.name)
+        finally:
+            if self._retiring.get(host.name) is host:
+                del self._retiring[host.name]
+
+    async def publish(self, host: RoomHost) -> None:
         """Mirror the room's live peers and this worker's load into the registry."""
         assert self.ref is not None
-        host = self._hosts.get(room)
-        if host is None or self._stopping:
+        if host.room is None or self._hosts.get(host.name) is not host or self._stopping:
             return
-        peers = [
-            LivePeer(
-                peer.peer_id,
-                peer.display_name,
-                (peer.joined_at.astimezone(UTC).isoformat() if peer.joined_at else ""),
-            )
-            for peer in host.room.peers
-        ]
+        peers = [LivePeer.of(peer) for peer in host.room.peers]
         try:
-            await self._registry.set_live_peers(room, peers)
+            await self._registry.set_live_peers(host.name, peers)
             await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
         except Exception:
-            logger.exception("room %s: could not publish live peers", room)
-
-    async def _teardown(self, host: RoomHost) -> bool:
-        """Remove an empty, idle room everywhere. True if it was torn down."""
-        assert self.ref is not None
-        async with self._locks[host.name]:
-            if self._hosts.get(host.name) is not host or host.room.peers or host.has_pending:
-                return False
-            del self._hosts[host.name]
-            await host.room.close(RemovalReason.ROOM_CLOSED)
-            await self._registry.release_room(host.name, self.ref)
-        logger.info("room %s torn down on worker %s: last peer left", host.name, self.ref.worker_id)
-        return True
+            logger.exception("room %s: could not publish live peers", host.name)

@@ -85,6 +85,8 @@ async def test_join_creates_one_room_and_replies_joined(harness: Harness) -> Non
     await eventually(
         lambda: harness.registry._peers.get("alpha") and len(harness.registry._peers["alpha"]) == 2
     )
+    # The join reply does not wait for the database: wait for the recorder instead.
+    await harness.worker.recorder.flush()
     assert (
         await Participation.objects.filter(room__name="alpha", left_at__isnull=True).acount() == 2
     )
@@ -137,6 +139,7 @@ async def test_last_leave_tears_the_room_down_everywhere(harness: Harness) -> No
     await eventually(lambda: "alpha" not in harness.worker.rooms)
     assert await harness.registry.owner("alpha") is None
     assert await harness.registry.live_peers("alpha") == []
+    await harness.worker.recorder.flush()
     participation = await Participation.objects.aget(peer_id="pa")
     assert participation.left_at is not None
     assert participation.leave_reason == "left"
@@ -202,6 +205,7 @@ async def test_peers_of_a_web_process_without_lease_are_reaped(harness: Harness)
     await eventually(
         lambda: [p.peer_id for p in harness.rooms["alpha"].peers] == ["pa"], timeout=15
     )
+    await harness.worker.recorder.flush()
     participation = await Participation.objects.aget(peer_id="pb")
     assert participation.leave_reason == "disconnected"
 
