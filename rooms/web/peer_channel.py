@@ -91,13 +91,16 @@ def parse_join_params(params: Payload) -> dict[str, Any]:
     """The room metadata from join params; raise ValueError when they are unusable.
 
     Unknown keys are ignored: Membrane clients send extras such as ``isSimulcastOn``.
+    ``displayName`` is optional: the Membrane videoroom's room.ts joins with no params and
+    names itself in ``connect`` metadata (rooms.display_names).
     """
     display_name = params.get("displayName")
-    if not isinstance(display_name, str):
-        raise ValueError("displayName must be a string")
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
-        raise ValueError(f"displayName must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters")
+    if display_name is not None:
+        if not isinstance(display_name, str):
+            raise ValueError("displayName must be a string")
+        display_name = display_name.strip()
+        if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
+            raise ValueError(f"displayName must be 1 to {MAX_DISPLAY_NAME_LENGTH} characters")
     metadata = params.get("metadata")
     if metadata is None:
         metadata = {}
@@ -105,8 +108,11 @@ def parse_join_params(params: Payload) -> dict[str, Any]:
         raise ValueError("metadata must be an object")
     if len(json.dumps(metadata, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
         raise ValueError(f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON")
-    # The validated name wins over one smuggled in through metadata.
-    return {**metadata, "displayName": display_name}
+    # The validated name wins over one smuggled in through metadata; without one, none is kept.
+    checked = {key: value for key, value in metadata.items() if key != "displayName"}
+    if display_name is not None:
+        checked["displayName"] = display_name
+    return checked
 
 
 class PeerChannel(Channel):
