@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite: lint, types, frontend unit
-# tests and pytest. Installs redis-server and Debian's chromium when absent; the
-# suite starts its own redis-server on a free port and its own daphne and
-# room worker processes.
+# tests and pytest. Installs redis-server, coturn and Debian's chromium when
+# absent; the suite starts its own redis-server and coturn on free ports and its
+# own daphne and room worker processes.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_apt redis-server:/usr/bin/redis-server chromium:/usr/bin/chromium
+ensure_apt redis-server:/usr/bin/redis-server coturn:/usr/bin/turnserver chromium:/usr/bin/chromium
 ensure_python_env requirements-dev.txt
 ensure_frontend
 ensure_npm_packages tests/node
+ensure_npm_packages tests/stock_client
 
 export DJANGO_DEBUG=false DJANGO_SECRET_KEY=test-only-secret-key REDIS_URL=
 export CHROMIUM_PATH=${CHROMIUM_PATH:-/usr/bin/chromium}

@@ -13,6 +13,7 @@ from ipaddress import ip_address
 from typing import TypedDict
 from urllib.parse import urlparse
 
+from rooms.ice import parse_turn_url
 from rooms.limits import Limits
 from rooms.sfu.config import MediaConfig
 
@@ -123,10 +124,10 @@ def read_media_config(env: Env) -> MediaConfig:
             )
     turn_urls = tuple(env.items("TURN_URLS"))
     for url in turn_urls:
-        if not url.startswith(("turn:", "turns:")):
-            raise ConfigError(
-                "TURN_URLS", f"each entry must start with turn: or turns:, got {url!r}"
-            )
+        try:
+            parse_turn_url(url)
+        except ValueError as error:
+            raise ConfigError("TURN_URLS", f"each entry must be a TURN URL: {error}") from None
     turn_secret = env.string("TURN_SECRET")
     if turn_urls and not turn_secret:
         raise ConfigError("TURN_SECRET", "required when TURN_URLS is set")

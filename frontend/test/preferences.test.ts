@@ -6,6 +6,7 @@ import {
   loadPreferences,
   normaliseDisplayName,
   recordJoinIntent,
+  relayOnlyRequested,
   roomPath,
   savePreferences,
   type StorageLike,
@@ -75,5 +76,14 @@ describe("preferences", () => {
     assert.equal(normaliseDisplayName("  Ann   Lee "), "Ann Lee");
     assert.equal(normaliseDisplayName("   "), null);
     assert.equal(normaliseDisplayName("x".repeat(65)), null);
+  });
+});
+
+describe("relay-only setting", () => {
+  it("is on with ?relay=1 and off otherwise", () => {
+    assert.equal(relayOnlyRequested("?relay=1"), true);
+    assert.equal(relayOnlyRequested("?x=2&relay=true"), true);
+    assert.equal(relayOnlyRequested(""), false);
+    assert.equal(relayOnlyRequested("?relay=0"), false);
   });
 });

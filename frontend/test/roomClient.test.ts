@@ -8,9 +8,10 @@ let socket: FakeSocket;
 let sessions: FakeSession[];
 let ids: number;
 
-function makeClient(): RoomClient {
+function makeClient(relayOnly = false): RoomClient {
   return new RoomClient({
     roomName: "demo",
+    relayOnly,
     displayName: "Ann",
     socket,
     createSession: (config, callbacks) => {
@@ -63,6 +64,35 @@ describe("joining", () => {
     client.join();
     connect(client);
     assert.deepEqual(lastSession().config, { iceServers: [{ urls: "stun:example.org" }] });
+  });
+
+  it("restricts media to TURN relays when relay-only", () => {
+    const client = makeClient(true);
+    client.join();
+    connect(client);
+    assert.deepEqual(lastSession().config, {
+      iceServers: [{ urls: "stun:example.org" }],
+      iceTransportPolicy: "relay",
+    });
+  });
+
+  it("takes a track's kind from its media when the sender's metadata names no type", () => {
+    const client = makeClient();
+    client.join();
+    const stock = { id: "st", type: "webrtc", metadata: {}, tracks: {} };
+    connect(client, "p1", [stock]);
+    socket.last.serverEvent({
+      type: "tracksAdded",
+      data: { endpointId: "st", tracks: { "st:a": { metadata: {} }, "st:v": { metadata: {} } } },
+    });
+    lastSession().callbacks.onRemoteTrack("st:a", fakeTrack("audio"));
+    lastSession().callbacks.onRemoteTrack("st:v", fakeTrack("video"));
+    const tracks = client.state.endpoints.st?.tracks;
+    assert.equal(tracks?.["st:a"]?.metadata.type, "microphone");
+    assert.equal(tracks?.["st:v"]?.metadata.type, "camera");
+    // A later update with empty metadata keeps what the media told.
+    socket.last.serverEvent({ type: "trackUpdated", data: { endpointId: "st", trackId: "st:a", metadata: {} } });
+    assert.equal(client.state.endpoints.st?.tracks["st:a"]?.metadata.type, "microphone");
   });
 
   it("publishes local tracks with <endpointId>:<uuid> ids after connected", () => {

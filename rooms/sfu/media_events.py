@@ -285,10 +285,15 @@ def error(message: str) -> str:
     return _dump("error", {"message": message})
 
 
-def offer_data(audio: int, video: int) -> str:
-    # integratedTurnServers stays empty: browsers get their ICE servers in the join reply.
+def offer_data(audio: int, video: int, turn_servers: Sequence[Mapping[str, Any]] = ()) -> str:
+    """``turn_servers``: ``rooms.ice.integrated_turn_servers`` for the receiving peer. A stock
+    membrane-webrtc-js client is relay-only and uses only the ones of its first offerData."""
     return _custom(
-        "offerData", {"tracksTypes": {"audio": audio, "video": video}, "integratedTurnServers": []}
+        "offerData",
+        {
+            "tracksTypes": {"audio": audio, "video": video},
+            "integratedTurnServers": [dict(server) for server in turn_servers],
+        },
     )
 
 

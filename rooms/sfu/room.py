@@ -17,6 +17,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from rooms.display_names import endpoint_display_name
+from rooms.ice import integrated_turn_servers
+from rooms.limits import Limits
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
 from rooms.sfu import media_events as ev
@@ -158,7 +161,10 @@ class Room:
         if member.connected:
             raise ev.MediaEventError("already connected")
         peer_id = member.info.peer_id
-        member.metadata = {"displayName": member.info.display_name, **event.metadata}
+        name = endpoint_display_name(
+            member.info.display_name, event.metadata, Limits().display_name_chars
+        )
+        member.metadata = {**event.metadata, "displayName": name}
         member.media = self._factory(self.name, peer_id, lambda: self._on_media_failed(peer_id))
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
@@ -291,7 +297,8 @@ class Room:
         if not requested and audio == 0 and video == 0:
             return
         member.negotiating = True
-        await self._send(member, ev.offer_data(audio, video))
+        turn_servers = integrated_turn_servers(member.info.peer_id, self._config)
+        await self._send(member, ev.offer_data(audio, video, turn_servers))
 
     # --- helpers ---------------------------------------------------------------------
 

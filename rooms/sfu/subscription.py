@@ -9,6 +9,7 @@ RTCRtpSender for the connection's lifetime and is fed by one Subscription at a t
 
 from __future__ import annotations
 
+import logging
 import random
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from aiortc.rtcrtpparameters import RTCRtpSendParameters
 from rooms.sfu import aiortc_hooks
 from rooms.sfu.media_events import TrackKind
 from rooms.sfu.rtp_writer import RtpWriter
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from rooms.sfu.forwarding import ForwardedPacket, Publication
@@ -175,9 +178,17 @@ class Outlet:
 
     def stop(self) -> None:
         """Forward nothing (the m-line goes inactive); ``feed`` may follow."""
-        if self._subscription is not None:
-            self._subscription.stop()
+        subscription = self._subscription
+        if subscription is not None:
+            subscription.stop()
             self._subscription = None
+            # What the subscriber's network cost: read by tests and benchmarks of lossy links.
+            logger.info(
+                "%s: subscription ended, %d packets retransmitted, %d held back for a key frame",
+                self._label,
+                subscription.retransmitted,
+                subscription.held_back,
+            )
 
     def _on_start(self, parameters: RTCRtpSendParameters) -> None:
         payload_type = parameters.codecs[0].payloadType

@@ -11,7 +11,6 @@ pushes. Every way out (leave, socket close, replacement, removal by the room) en
 from __future__ import annotations
 
 import logging
-import unicodedata
 from typing import Any, Protocol
 
 import shortuuid
@@ -19,6 +18,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 
 from rooms import messages, names, services, strictjson
+from rooms.display_names import check_display_name
 from rooms.ice import ice_servers
 from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
@@ -97,17 +97,13 @@ def parse_join_params(params: Payload, limits: Limits | None = None) -> dict[str
 
     Unknown keys are ignored: Membrane clients send extras such as ``isSimulcastOn``.
     The bounds are ``Limits.display_name_chars`` and ``endpoint_metadata_bytes``.
+    ``displayName`` is optional: the Membrane videoroom's room.ts joins with no params and
+    names itself in ``connect`` metadata (rooms.display_names).
     """
     limits = limits or settings.VIDEOROOM_LIMITS
     display_name = params.get("displayName")
-    if not isinstance(display_name, str):
-        raise ValueError("displayName must be a string")
-    display_name = display_name.strip()
-    if not 1 <= len(display_name) <= limits.display_name_chars:
-        raise ValueError(f"displayName must be 1 to {limits.display_name_chars} characters")
-    # Control characters (newlines, escapes) have no place in a name shown to others.
-    if any(unicodedata.category(char) == "Cc" for char in display_name):
-        raise ValueError("displayName must not contain control characters")
+    if display_name is not None:
+        display_name = check_display_name(display_name, limits.display_name_chars)
     metadata = params.get("metadata")
     if metadata is None:
         metadata = {}
@@ -115,8 +111,11 @@ def parse_join_params(params: Payload, limits: Limits | None = None) -> dict[str
         raise ValueError("metadata must be an object")
     if strictjson.encoded_size(metadata) > limits.endpoint_metadata_bytes:
         raise ValueError(f"metadata must be at most {limits.endpoint_metadata_bytes} bytes as JSON")
-    # The validated name wins over one smuggled in through metadata.
-    return {**metadata, "displayName": display_name}
+    # The validated name wins over one smuggled in through metadata; without one, none is kept.
+    checked = {key: value for key, value in metadata.items() if key != "displayName"}
+    if display_name is not None:
+        checked["displayName"] = display_name
+    return checked
 
 
 class PeerChannel(Channel):

@@ -169,7 +169,7 @@ async function refusalsScenario() {
   result.missing = await firstJoinReply(socket, `room:${config.missingRoom}`, {
     displayName: "Bob",
   });
-  result.invalidParams = await firstJoinReply(socket, `room:${config.room}`, {});
+  result.invalidParams = await firstJoinReply(socket, `room:${config.room}`, { displayName: 7 });
   result.invalidRoom = await firstJoinReply(socket, "room:not a name", { displayName: "Bob" });
   holder.disconnect();
   socket.disconnect();

@@ -134,7 +134,7 @@ async def test_join_of_a_bad_topic_is_refused(topic: str, refusal: str) -> None:
 @pytest.mark.parametrize(
     "params",
     [
-        {},
+        {"displayName": None, "metadata": 1},
         {"displayName": ""},
         {"displayName": "   "},
         {"displayName": 7},
@@ -154,6 +154,12 @@ async def test_join_with_invalid_params_is_refused(params: dict[str, Any]) -> No
 def test_validated_display_name_wins_over_one_in_metadata() -> None:
     metadata = parse_join_params({"displayName": "Ann", "metadata": {"displayName": ""}})
     assert metadata == {"displayName": "Ann"}
+
+
+def test_join_without_params_is_accepted_without_a_name() -> None:
+    # The Membrane videoroom's room.ts: socket.channel("room:" + id) with no params.
+    assert parse_join_params({}) == {}
+    assert parse_join_params({"metadata": {"displayName": "smuggled", "x": 1}}) == {"x": 1}
 
 
 @pytest.mark.parametrize("refusal", [JoinRefusal.NOT_FOUND, JoinRefusal.LOCKED])

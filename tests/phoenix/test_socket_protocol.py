@@ -99,7 +99,7 @@ async def test_unknown_event_on_the_phoenix_topic_gets_an_error_reply() -> None:
     [
         ("room:bad name", {"displayName": "Ann"}, "invalid room name"),
         ("room:" + "a" * 65, {"displayName": "Ann"}, "invalid room name"),
-        ("room:alpha", {}, "invalid params"),
+        ("room:alpha", {"displayName": 7}, "invalid params"),
         ("room:alpha", {"displayName": " "}, "invalid params"),
         ("room:alpha", {"displayName": "Ann", "metadata": "x"}, "invalid params"),
     ],

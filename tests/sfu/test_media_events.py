@@ -122,6 +122,15 @@ def test_custom_server_events_are_wrapped() -> None:
             "data": {"tracksTypes": {"audio": 1, "video": 2}, "integratedTurnServers": []},
         },
     }
+    turn = {
+        "serverAddr": "192.0.2.9",
+        "serverPort": 3478,
+        "transport": "tcp",
+        "username": "1:p",
+        "password": "x",
+    }
+    with_turn = json.loads(ev.offer_data(0, 1, [turn]))["data"]["data"]
+    assert with_turn["integratedTurnServers"] == [turn]
     answer = json.loads(ev.sdp_answer("v=0", {"0": "t"}))["data"]
     assert answer == {
         "type": "sdpAnswer",

@@ -61,29 +61,30 @@ class DaphneServer:
     port: int
     process: subprocess.Popen[bytes]
     log_path: Path
+    host: str = "127.0.0.1"
 
     @property
     def socket_url(self) -> str:
         """The URL to give ``new Socket(...)``: the client appends /websocket and vsn."""
-        return f"ws://127.0.0.1:{self.port}/socket"
+        return f"ws://{self.host}:{self.port}/socket"
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def log(self, tail_chars: int = 8000) -> str:
         return self.log_path.read_text(errors="replace")[-tail_chars:]
 
 
-def daphne_command(port: int) -> list[str]:
-    """The command line of a daphne serving the project on 127.0.0.1:``port``."""
+def daphne_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """The command line of a daphne serving the project on ``host``:``port``."""
     # The project's launcher: daphne with its websocket limits and send-buffer measure.
     return [
         sys.executable,
         "-m",
         "rooms.web.serve",
         "-b",
-        "127.0.0.1",
+        host,
         "-p",
         str(port),
         "videoroom_project.asgi:application",
@@ -91,12 +92,14 @@ def daphne_command(port: int) -> list[str]:
 
 
 @contextmanager
-def running_daphne(env: dict[str, str], log_path: Path) -> Iterator[DaphneServer]:
-    """Start daphne with ``env``, yield once it accepts TCP connections, then stop it."""
+def running_daphne(
+    env: dict[str, str], log_path: Path, host: str = "127.0.0.1"
+) -> Iterator[DaphneServer]:
+    """Start daphne with ``env`` on ``host``, yield once it accepts connections, then stop it."""
     port = free_tcp_port()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            daphne_command(port),
+            daphne_command(port, host),
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -104,7 +107,7 @@ def running_daphne(env: dict[str, str], log_path: Path) -> Iterator[DaphneServer
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = DaphneServer(port, process, log_path)
+    server = DaphneServer(port, process, log_path, host)
     try:
         _wait_until_accepting(server)
         yield server
@@ -116,7 +119,7 @@ def _wait_until_accepting(server: DaphneServer) -> None:
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while True:
         try:
-            with socket.create_connection(("127.0.0.1", server.port), timeout=1.0):
+            with socket.create_connection((server.host, server.port), timeout=1.0):
                 return
         except OSError:
             if server.process.poll() is not None or time.monotonic() > deadline:

@@ -10,6 +10,8 @@ def test_errors_name_the_variable() -> None:
         read_media_config(Env({"EXTERNAL_IP": "not-an-ip"}))
     with pytest.raises(ConfigError, match="TURN_SECRET"):
         read_media_config(Env({"TURN_URLS": "turn:turn.example.org:3478"}))
+    with pytest.raises(ConfigError, match="TURN_URLS"):
+        read_media_config(Env({"TURN_URLS": "turn:h:3478?transport=sctp", "TURN_SECRET": "s"}))
     with pytest.raises(ConfigError, match="STUN_URLS"):
         read_media_config(Env({"STUN_URLS": "http://x"}))
     with pytest.raises(ConfigError, match="DJANGO_DEBUG"):

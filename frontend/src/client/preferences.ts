@@ -91,3 +91,9 @@ export function takeJoinIntent(session: StorageLike | undefined, roomName: strin
 export function roomPath(roomName: string): string {
   return `/room/${encodeURIComponent(roomName)}`;
 }
+
+/** `?relay=1` on the room URL: media only through TURN, for networks that block direct UDP. */
+export function relayOnlyRequested(search: string): boolean {
+  const value = new URLSearchParams(search).get("relay");
+  return value === "1" || value === "true";
+}

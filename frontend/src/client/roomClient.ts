@@ -35,6 +35,8 @@ export interface RoomClientOptions {
   readonly socket: SocketLike;
   readonly createSession?: (config: RTCConfiguration, callbacks: SessionCallbacks) => SessionLike;
   readonly newId?: () => string;
+  /** Media only through the TURN servers of the join reply (`?relay=1`, for locked-down networks). */
+  readonly relayOnly?: boolean;
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
   readonly mediaRetryDelaysMs?: readonly number[];
   readonly log?: (message: string) => void;
@@ -169,7 +171,7 @@ export class RoomClient {
     this.dispatch({ type: "joined", peerId: joined.peerId });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
-      { iceServers: joined.iceServers },
+      { iceServers: joined.iceServers, ...(this.options.relayOnly ? { iceTransportPolicy: "relay" } : {}) },
       {
         send: (event) => {
           if (session === this.session) this.send(event);
@@ -177,7 +179,9 @@ export class RoomClient {
         onRemoteTrack: (trackId, track) => {
           if (session !== this.session) return;
           this.remoteMedia.set(trackId, track);
-          this.notify();
+          const before = this.currentState;
+          this.dispatch({ type: "remoteMedia", trackId, kind: track.kind });
+          if (this.currentState === before) this.notify();
         },
         onConnected: () => {
           if (session === this.session) this.mediaFailures = 0;

@@ -4,7 +4,7 @@
  */
 
 import type { ServerEvent } from "../protocol/mediaEvents";
-import type { TrackMetadata } from "../protocol/metadata";
+import { mergeTrackMetadata, type TrackMetadata, withMediaKind } from "../protocol/metadata";
 
 export type ConnectionStatus =
   | "idle"
@@ -42,7 +42,9 @@ export type RoomAction =
   | { type: "joinFailed"; message: string }
   | { type: "closed"; message: string }
   | { type: "left" }
-  | { type: "mediaEvent"; event: ServerEvent };
+  | { type: "mediaEvent"; event: ServerEvent }
+  /** A remote track's media arrived: its kind settles a type its metadata did not name. */
+  | { type: "remoteMedia"; trackId: string; kind: string };
 
 export const initialRoomState: RoomState = {
   status: "idle",
@@ -101,7 +103,8 @@ function applyMediaEvent(state: RoomState, event: ServerEvent): RoomState {
       const endpoint = state.endpoints[endpointId] ?? { id: endpointId, displayName: "Guest", tracks: {} };
       const tracks = { ...endpoint.tracks };
       for (const track of event.data.tracks) {
-        tracks[track.trackId] = { id: track.trackId, endpointId, metadata: track.metadata };
+        const metadata = mergeTrackMetadata(tracks[track.trackId]?.metadata, track.metadata);
+        tracks[track.trackId] = { id: track.trackId, endpointId, metadata };
       }
       return withEndpoint(state, { ...endpoint, tracks });
     }
@@ -118,7 +121,10 @@ function applyMediaEvent(state: RoomState, event: ServerEvent): RoomState {
       if (!endpoint || !track) return state;
       return withEndpoint(state, {
         ...endpoint,
-        tracks: { ...endpoint.tracks, [track.id]: { ...track, metadata: event.data.metadata } },
+        tracks: {
+          ...endpoint.tracks,
+          [track.id]: { ...track, metadata: mergeTrackMetadata(track.metadata, event.data.metadata) },
+        },
       });
     }
     case "error":
@@ -150,6 +156,13 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
     case "mediaEvent":
       if (isFinal(state.status)) return state;
       return applyMediaEvent(state, action.event);
+    case "remoteMedia": {
+      const track = findTrack(state, action.trackId);
+      const endpoint = track && state.endpoints[track.endpointId];
+      if (!track || !endpoint || !track.metadata.inferred) return state;
+      const metadata = withMediaKind(track.metadata, action.kind);
+      return withEndpoint(state, { ...endpoint, tracks: { ...endpoint.tracks, [track.id]: { ...track, metadata } } });
+    }
   }
 }
 

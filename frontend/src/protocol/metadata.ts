@@ -7,6 +7,11 @@ export type TrackType = "camera" | "microphone" | "screensharing";
 export interface TrackMetadata {
   readonly type: TrackType;
   readonly active: boolean;
+  /**
+   * Set when the sender's metadata named no type (stock Membrane clients send `{}`): `type`
+   * is then a guess until the track's media arrives and tells its kind (`withMediaKind`).
+   */
+  readonly inferred?: true;
 }
 
 export interface EndpointMetadata {
@@ -26,11 +31,22 @@ function isTrackType(value: unknown): value is TrackType {
  */
 export function parseTrackMetadata(raw: unknown, kindHint: "audio" | "video" = "video"): TrackMetadata {
   const object = isObject(raw) ? raw : {};
-  let type: TrackType = kindHint === "audio" ? "microphone" : "camera";
-  if (isTrackType(object.type)) type = object.type;
-  else if (object.type === "audio") type = "microphone";
   const active = typeof object.active === "boolean" ? object.active : true;
-  return { type, active };
+  if (isTrackType(object.type)) return { type: object.type, active };
+  if (object.type === "audio") return { type: "microphone", active };
+  return { type: kindHint === "audio" ? "microphone" : "camera", active, inferred: true };
+}
+
+/** The metadata with its guessed type replaced by the one the received media's kind implies. */
+export function withMediaKind(metadata: TrackMetadata, kind: string): TrackMetadata {
+  if (!metadata.inferred) return metadata;
+  return { ...metadata, type: kind === "audio" ? "microphone" : "camera" };
+}
+
+/** Incoming metadata for a known track: a guessed type never overrides what was learned. */
+export function mergeTrackMetadata(known: TrackMetadata | undefined, incoming: TrackMetadata): TrackMetadata {
+  if (!known || !incoming.inferred) return incoming;
+  return { ...incoming, type: known.type };
 }
 
 export function trackKindOf(metadata: TrackMetadata): "audio" | "video" {
