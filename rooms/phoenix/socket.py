@@ -18,6 +18,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from rooms.metrics import web as web_metrics
 from rooms.phoenix import frames
 from rooms.phoenix.channel import (
     JOIN_PENDING,
@@ -137,6 +138,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             await self._handle_frame(frame)
         except CloseSocket as error:
             logger.warning("socket %s: bad input, closing: %s", self.channel_name, error)
+            web_metrics.frame_refused(error.code)
             await self._close(error.code)
         except PhoenixError as error:
             join_ref, ref, topic = (
@@ -153,6 +155,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 error.code,
                 error.detail,
             )
+            web_metrics.frame_refused(error.code)
             if topic is not None:
                 await self._send(frames.error_reply(join_ref, ref, topic, error.code))
 
@@ -243,6 +246,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
         self._channels[frame.topic] = channel
         self._join_push_refs[channel] = frame.ref
+        web_metrics.join_started(channel)
         try:
             result = await channel.join(frame.payload)
         except JoinError as error:
@@ -275,6 +279,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         ):
             return
         ref = self._join_push_refs.get(channel)
+        web_metrics.join_answered(channel, "" if response is not None else reason)
         if response is None:
             self._forget(channel)
             channel.state = JoinState.ENDED

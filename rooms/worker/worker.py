@@ -24,6 +24,7 @@ from django.conf import settings
 
 from rooms import services
 from rooms.messages import RemovalReason, room_leave
+from rooms.metrics import worker as worker_metrics
 from rooms.names import is_valid_room_name
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import PeerInfo, RoomLike, RoomOutbox
@@ -110,6 +111,7 @@ class RoomWorker:
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
             asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
+            worker_metrics.attach(self, self._lease_seconds),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
         return self.ref
@@ -218,6 +220,7 @@ class RoomWorker:
             )
 
         async def on_peer_left(peer: PeerInfo, reason: RemovalReason) -> None:
+            worker_metrics.peer_removed(reason)
             await self._publish(room)
             host = self._hosts.get(room)
             if host is not None and not host.room.peers:

@@ -1,0 +1,37 @@
+"""Starting each process's metrics port, from ``settings.VIDEOROOM_OPS``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from rooms.metrics import web
+from rooms.metrics import worker as worker_metrics
+from rooms.metrics.http import serve
+
+
+def start_web_metrics() -> int | None:
+    """In a web process: serve /metrics if VIDEOROOM_METRICS_PORT is set. Returns the port.
+
+    In the embedded default the embedded worker's series are in the same registry, so
+    this port shows them too.
+    """
+    web.install()
+    ops = settings.VIDEOROOM_OPS
+    if ops["METRICS_PORT"] is None:
+        return None
+    return int(serve(ops["METRICS_PORT"], ops["METRICS_BIND"], ops["METRICS_ALLOW"]).server_port)
+
+
+def start_worker_metrics() -> int | None:
+    """In a roomworker process: /metrics and /healthz on VIDEOROOM_WORKER_METRICS_PORT."""
+    ops = settings.VIDEOROOM_OPS
+    if ops["WORKER_METRICS_PORT"] is None:
+        return None
+    max_lag = ops["WORKER_MAX_LOOP_LAG_SECONDS"]
+    server = serve(
+        ops["WORKER_METRICS_PORT"],
+        ops["METRICS_BIND"],
+        ops["METRICS_ALLOW"],
+        health=lambda: worker_metrics.health(max_lag),
+    )
+    return int(server.server_port)
