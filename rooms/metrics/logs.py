@@ -26,9 +26,12 @@ _KEYS = (("room worker ", "worker"), ("worker ", "worker"), ("room ", "room"), (
 _TEXT_IDS = re.compile(
     r"\b(?:room worker (?P<worker1>[A-Za-z0-9_-]+)"
     r"|room (?!worker\b)(?P<room>[A-Za-z0-9][A-Za-z0-9_-]*)"
-    r"|peer (?P<peer>[A-Za-z0-9_-]+)"
+    # In free text only an id-like word (a digit or a capital in it) is a peer id,
+    # so "peer connection closed" names no peer "connection".
+    r"|peer (?P<peer>(?=[a-z_-]*[A-Z0-9])[A-Za-z0-9_-]+)"
     r"|worker (?P<worker2>[A-Za-z0-9_-]+))"
 )
+_TEXT_GROUPS = (("room", "room"), ("peer", "peer"), ("worker1", "worker"), ("worker2", "worker"))
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 _worker_id = ""
@@ -56,14 +59,10 @@ def ids_of(record: logging.LogRecord) -> dict[str, str]:
                 if before.endswith(prefix):
                     found.setdefault(key, str(args[index]))
                     break
-    else:
+    if "room" not in found or "peer" not in found:
+        # A label built beforehand ("room r1 peer p1", Endpoint's) arrives as one argument.
         for match in _TEXT_IDS.finditer(record.getMessage()):
-            for group, key in (
-                ("room", "room"),
-                ("peer", "peer"),
-                ("worker1", "worker"),
-                ("worker2", "worker"),
-            ):
+            for group, key in _TEXT_GROUPS:
                 if match.group(group):
                     found.setdefault(key, match.group(group))
     if _worker_id:
