@@ -60,11 +60,15 @@ def ids_of(record: logging.LogRecord) -> dict[str, str]:
                     found.setdefault(key, str(args[index]))
                     break
     if "room" not in found or "peer" not in found:
-        # A label built beforehand ("room r1 peer p1", Endpoint's) arrives as one argument.
-        for match in _TEXT_IDS.finditer(record.getMessage()):
-            for group, key in _TEXT_GROUPS:
-                if match.group(group):
-                    found.setdefault(key, match.group(group))
+        # A label built beforehand ("room r1 peer p1", Endpoint's) arrives as one argument;
+        # other arguments (display names, client input) are never searched for ids.
+        texts = [_PLACEHOLDER.sub(" ", template.replace("%%", " "))] if args else [template]
+        texts += [a for a in args if isinstance(a, str) and a.startswith(("room ", "peer "))]
+        for text in texts:
+            for match in _TEXT_IDS.finditer(text):
+                for group, key in _TEXT_GROUPS:
+                    if match.group(group):
+                        found.setdefault(key, match.group(group))
     if _worker_id:
         found.setdefault("worker", _worker_id)
     return found

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from rooms.metrics import web
-from rooms.metrics import worker as worker_metrics
 from rooms.metrics.http import serve
 
 
@@ -15,6 +13,9 @@ def start_web_metrics() -> int | None:
     In the embedded default the embedded worker's series are in the same registry, so
     this port shows them too.
     """
+    # Imported here: declaring the web series registers them, and a worker process has none.
+    from rooms.metrics import web
+
     web.install()
     ops = settings.VIDEOROOM_OPS
     if ops["METRICS_PORT"] is None:
@@ -27,6 +28,8 @@ def start_worker_metrics() -> int | None:
     ops = settings.VIDEOROOM_OPS
     if ops["WORKER_METRICS_PORT"] is None:
         return None
+    from rooms.metrics import worker as worker_metrics
+
     max_lag = ops["WORKER_MAX_LOOP_LAG_SECONDS"]
     server = serve(
         ops["WORKER_METRICS_PORT"],

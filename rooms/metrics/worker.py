@@ -34,6 +34,8 @@ LEASE_RENEWALS = Counter(
     "Lease renewals by the worker's lease keeper thread, by outcome (ok, failed).",
     ["outcome"],
 )
+for _outcome in ("ok", "failed"):
+    LEASE_RENEWALS.labels(outcome=_outcome)  # both series exist from the start
 PEER_REMOVALS = Counter(
     "videoroom_worker_peer_removals",
     "Peers that left a room on this worker, by reason (left, media_failed, kicked, ...).",
