@@ -59,7 +59,7 @@ def join_answered(channel: Any, refusal: str) -> None:
 def frame_refused(reason: object) -> None:
     """A frame was refused; ``reason`` is an ErrorCode or a CloseCode (a bounded set)."""
     name = getattr(reason, "name", None) if not isinstance(reason, str) else None
-    FRAMES_REFUSED.labels(reason=(name or str(reason)).lower()).inc()
+    FRAMES_REFUSED.labels(reason=(name or str(reason)).lower().replace(" ", "_")).inc()
 
 
 class CountSockets:
