@@ -102,3 +102,14 @@ def participants(
 def total(samples: dict[str, float], name: str) -> float:
     """The sum of every sample of ``name`` whatever its labels."""
     return sum(v for k, v in samples.items() if k == name or k.startswith(name + "{"))
+
+
+def probe(url: str) -> int:
+    """Exit status of ``python -m rooms.metrics.probe URL``, as a compose HEALTHCHECK runs it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rooms.metrics.probe", url],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=30,
+    )
+    return done.returncode

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import pytest
 import redis
 
-from tests.metrics.support import eventually, get_json, participants, scrape, total
+from tests.metrics.support import eventually, get_json, participants, probe, scrape, total
 from tests.support.cluster import Cluster, WebProcess, WorkerProcess, running_cluster
 from tests.support.ports import free_tcp_port
 
@@ -108,6 +108,7 @@ def test_web_and_worker_health_go_unready_when_redis_goes_away(deployed: Deploye
         what="worker /healthz 503",
     )
     assert any("lease" in problem for problem in body["problems"])
+    assert probe(web_health) == probe(worker_health) == 1  # what the HEALTHCHECKs see
     # A worker that cannot receive holds its renewals: none succeeds any more.
     time.sleep(2.5)  # longer than the 2 s between renewals
     renewed = scrape(f"{deployed.worker_metrics}/metrics")

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.metrics.support import eventually, get_json, participants, scrape, total
+from tests.metrics.support import eventually, get_json, participants, probe, scrape, total
 from tests.multiprocess.admin_http import AdminSession
 from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
 from tests.support.ports import free_tcp_port
@@ -159,10 +159,12 @@ def test_json_logs_parse_and_carry_room_peer_and_worker_ids(server: Server, call
     ), "plain log lines after the JSON ones"
 
 
-def test_healthz_is_ready_on_the_in_memory_layer(server: Server) -> None:
+def test_healthz_is_ready_on_the_in_memory_layer_and_the_probe_says_so(server: Server) -> None:
     daphne, _, _ = server
     status, body = get_json(f"{daphne.origin}/healthz")
     assert (status, body["status"]) == (200, "ok")
+    assert probe(f"{daphne.origin}/healthz") == 0
+    assert probe(f"http://127.0.0.1:{free_tcp_port()}/healthz") == 1
 
 
 def test_metrics_port_refuses_addresses_outside_the_allow_list(tmp_path: Path) -> None:
