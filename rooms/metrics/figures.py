@@ -87,3 +87,10 @@ async def read(room: str) -> list[dict[str, Any]]:
         return list(stamped[1])
     raw = await client.get(_key(room))
     return list(json.loads(raw)) if raw else []
+
+
+async def close() -> None:
+    """Release this loop's Redis connection (the worker stops)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()

@@ -118,8 +118,12 @@ class _Attached:
 
     def scrape(self) -> WorkerSample:
         """A fresh sample from the worker's loop; called from the metrics HTTP thread."""
-        if self.loop.is_closed():
-            return self.last
+        try:
+            caller: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            caller = None
+        if self.loop.is_closed() or caller is self.loop:
+            return self.last  # waiting for our own loop from it would block it
         with self.lock:  # one sample in flight per worker, however many scrapers
             future = asyncio.run_coroutine_threadsafe(self.sample(), self.loop)
             try:
@@ -152,6 +156,7 @@ async def _run(attached: _Attached) -> None:
     finally:
         if attached in _attached:
             _attached.remove(attached)
+        await live_figures.close()
 
 
 async def _measure_lag() -> None:

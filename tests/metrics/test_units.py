@@ -126,3 +126,28 @@ async def test_healthz_is_503_when_the_layer_does_not_answer(
 async def test_healthz_is_ok_after_a_round_trip_on_the_in_memory_layer() -> None:
     response = await web_health.healthz(RequestFactory().get("/healthz"))
     assert response.status_code == 200
+
+
+class _IdleWorker:
+    ref = None
+    rooms: dict[str, Any] = {}
+
+
+async def test_scrapes_sample_on_the_workers_loop_and_never_block_it() -> None:
+    import asyncio
+
+    worker = _IdleWorker()
+    task = worker_metrics.attach(worker, 6.0)
+    try:
+        attached = next(a for a in worker_metrics._attached if a.worker() is worker)
+        started = time.monotonic()
+        assert attached.scrape() is attached.last  # from the loop itself: the last sample
+        assert time.monotonic() - started < 0.5
+        sample = await asyncio.to_thread(attached.scrape)  # from the HTTP thread: a fresh one
+        assert sample is attached.last and sample.rooms == 0
+        families = await asyncio.to_thread(lambda: list(worker_metrics.WorkerCollector().collect()))
+        assert {f.name for f in families} >= {"videoroom_worker_rooms", "videoroom_worker_peers"}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert all(a.worker() is not worker for a in worker_metrics._attached)
