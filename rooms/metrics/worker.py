@@ -108,13 +108,17 @@ class _Attached:
         self.totals = Totals()
         self.last = WorkerSample()
         self.lock = threading.Lock()
+        # One pass at a time: a pass that began before a peer joined and ended after a
+        # later pass would otherwise retire that peer's counts while it still lives.
+        self.sampling = asyncio.Lock()
 
     async def sample(self) -> WorkerSample:
-        worker = self.worker()
-        rooms = dict(worker.rooms) if worker is not None else {}
-        sample = await sample_worker(rooms, self.totals)
-        self.last = sample
-        return sample
+        async with self.sampling:
+            worker = self.worker()
+            rooms = dict(worker.rooms) if worker is not None else {}
+            sample = await sample_worker(rooms, self.totals)
+            self.last = sample
+            return sample
 
     def scrape(self) -> WorkerSample:
         """A fresh sample from the worker's loop; called from the metrics HTTP thread."""
