@@ -7,6 +7,7 @@ ASGI wrapper below, joined channels from the owner monitors.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
@@ -63,7 +64,10 @@ def frame_refused(reason: object) -> None:
 
 
 class CountSockets:
-    """ASGI wrapper: a websocket counts as open from its accept until its app returns."""
+    """ASGI wrapper: a websocket counts as open from its accept until its app returns.
+
+    It also notes the server's event loop, where JoinedChannels asks the owner monitor.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
@@ -72,6 +76,7 @@ class CountSockets:
         if scope["type"] != "websocket":
             await self._app(scope, receive, send)
             return
+        _server_loop[0] = asyncio.get_running_loop()
         accepted = False
 
         async def counting_send(message: Message) -> None:
@@ -88,28 +93,52 @@ class CountSockets:
                 SOCKETS_OPEN.dec()
 
 
-class JoinedChannels(Collector):
-    """``videoroom_web_channels_joined``: the peers this process's owner monitors watch.
+_server_loop: list[asyncio.AbstractEventLoop | None] = [None]
+# A scrape waits this long for the server's loop, then reports the last count.
+_LOOP_TIMEOUT_SECONDS = 1.0
 
-    A channel is watched from its ok reply until it leaves, so this counts joined
-    room channels without a call on either path.
+
+class JoinedChannels(Collector):
+    """``videoroom_web_channels_joined``: the peers this process's owner monitor watches.
+
+    A channel is watched from its ok reply until it ends, so this counts joined room
+    channels without a call on either path. The monitor belongs to the server's loop and
+    is read there; scrapes come from the metrics thread.
     """
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        from rooms.web import monitor
+    def __init__(self) -> None:
+        self._last = 0
 
-        total = 0
-        for _ in range(3):
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        loop = _server_loop[0]
+        if loop is not None and not loop.is_closed():
             try:
-                total = sum(m.watched for m in list(monitor._monitors.values()))
-                break
-            except RuntimeError:  # the loop added a monitor while this thread read them
-                continue
+                running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                self._last = _watched()
+            else:
+                future = asyncio.run_coroutine_threadsafe(_watched_async(), loop)
+                try:
+                    self._last = future.result(_LOOP_TIMEOUT_SECONDS)
+                except Exception:
+                    future.cancel()
         family = GaugeMetricFamily(
             "videoroom_web_channels_joined", "Room channels joined on this web process."
         )
-        family.add_metric([], total)
+        family.add_metric([], self._last)
         yield family
+
+
+def _watched() -> int:
+    from rooms.web.monitor import owner_monitor
+
+    return owner_monitor().watched
+
+
+async def _watched_async() -> int:
+    return _watched()
 
 
 _installed = False

@@ -38,9 +38,7 @@ def test_forwarder_counts_the_samplers_read_still_exist() -> None:
     subscription = publication.subscribe()
     assert publication.keyframes_requested == 0
     assert publication.subscriber_count == 1
-    from rooms.metrics.sampling import subscriptions_of
-
-    assert list(subscriptions_of(publication)) == [subscription]
+    assert publication.subscriptions == (subscription,)
     assert (subscription.retransmitted, subscription.held_back) == (0, 0)
 
 
@@ -151,3 +149,29 @@ async def test_scrapes_sample_on_the_workers_loop_and_never_block_it() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert all(a.worker() is not worker for a in worker_metrics._attached)
+
+
+def test_rooms_metrics_reads_no_private_attribute_of_another_object() -> None:
+    """Only rooms.sfu.aiortc_hooks may (the project's layering rule): the samplers read
+    public counts, so a refactoring of the SFU or the web side breaks a name, not a metric."""
+    import ast
+    from pathlib import Path
+
+    found = []
+    for path in (Path(__file__).resolve().parents[2] / "rooms" / "metrics").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            name = None
+            if isinstance(node, ast.Attribute) and not (
+                isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")
+            ):
+                name = node.attr
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"getattr", "setattr", "hasattr"}
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                name = str(node.args[1].value)
+            if name and name.startswith("_") and not name.endswith("__"):
+                found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
+    assert found == []
