@@ -16,9 +16,7 @@ COPY --from=frontend /app/frontend/dist ./frontend/dist
 RUN DJANGO_SECRET_KEY=build-only python manage.py collectstatic --noinput -v 0
 RUN useradd --system --uid 1000 videoroom && chown -R videoroom /app
 USER videoroom
-# 8000: HTTP and websockets; 9100/9101: metrics of a web / room worker process when
-# VIDEOROOM_METRICS_PORT / VIDEOROOM_WORKER_METRICS_PORT are set (docs/operations.md).
-EXPOSE 8000 9100 9101
+EXPOSE 8000
 # Daphne's websocket limits sit above the socket's own 1 MiB frame limit (docs/protocol.md).
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", \
      "--websocket-max-message-size", "2097152", "--websocket-max-frame-size", "2097152", \

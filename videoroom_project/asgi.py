@@ -11,15 +11,20 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from rooms.metrics.setup import start_web_metrics  # noqa: E402
-from rooms.metrics.web import CountSockets  # noqa: E402
 from rooms.web.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": CountSockets(AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
-# Its own port (VIDEOROOM_METRICS_PORT), from a thread: a scrape never waits for this loop.
+
+# Operations (rooms/metrics): open websockets are counted around everything, and this
+# process serves /metrics on its own port (VIDEOROOM_METRICS_PORT) from a thread, so a
+# scrape never waits for this loop.
+from rooms.metrics.setup import start_web_metrics  # noqa: E402
+from rooms.metrics.web import CountSockets  # noqa: E402
+
+application = CountSockets(router)
 start_web_metrics()
