@@ -220,7 +220,6 @@ class RoomWorker:
             )
 
         async def on_peer_left(peer: PeerInfo, reason: RemovalReason) -> None:
-            worker_metrics.peer_removed(reason)
             await self._publish(room)
             host = self._hosts.get(room)
             if host is not None and not host.room.peers:
