@@ -6,6 +6,9 @@ A dedicated cluster (its own redis-server), since the test stops Redis.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -13,8 +16,16 @@ from typing import NamedTuple
 import pytest
 import redis
 
-from tests.metrics.support import eventually, get_json, participants, probe, scrape, total
-from tests.support.cluster import Cluster, WebProcess, WorkerProcess, running_cluster
+from tests.metrics.support import ROOT, eventually, get_json, participants, probe, scrape, total
+from tests.multiprocess.admin_http import AdminSession
+from tests.support.cluster import (
+    ADMIN_PASSWORD,
+    ADMIN_USERNAME,
+    Cluster,
+    WebProcess,
+    WorkerProcess,
+    running_cluster,
+)
 from tests.support.ports import free_tcp_port
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.media, pytest.mark.redis]
@@ -34,6 +45,7 @@ class Deployed(NamedTuple):
 def deployed() -> Iterator[Deployed]:
     with running_cluster(webs=0, workers=0) as cluster:
         cluster.env["ICE_HOST_ADDRESSES"] = "127.0.0.1"
+        cluster.env["LOG_FORMAT"] = "json"
         worker_port, web_port = free_tcp_port(), free_tcp_port()
         cluster.env["VIDEOROOM_WORKER_METRICS_PORT"] = str(worker_port)
         worker = cluster.launch_worker()
@@ -90,7 +102,45 @@ def test_each_process_serves_its_own_series_during_a_call(
         assert web["videoroom_web_channels_joined"] == 2
         assert web['videoroom_web_joins_total{outcome="ok"}'] == 2
         assert total(web, "videoroom_worker_rooms") == 0
+        # The admin on the web process reads the figures the worker put into Redis.
+        admin = AdminSession(deployed.web.http_url)
+        admin.login(ADMIN_USERNAME, ADMIN_PASSWORD)
+        room_pk = room_pk_of(deployed.cluster, f"{ROOM_PREFIX}-0")
+
+        def figures() -> list[dict[str, object]] | None:
+            reply = json.loads(admin.get(f"/admin/rooms/room/{room_pk}/live-figures/"))
+            peers = reply["peers"]
+            return peers if len(peers) == 2 and all(p["bitrate_in"] for p in peers) else None
+
+        peers = eventually(figures, timeout=20, what="figures of both peers from Redis")
+        assert all(float(p["bitrate_out"] or 0) > 0 for p in peers)  # type: ignore[arg-type]
     assert get_json(f"{deployed.worker_metrics}/healthz")[0] == 200
+    worker_lines = [
+        json.loads(line) for line in deployed.worker.log().splitlines() if line.startswith("{")
+    ]
+    # From the worker's start on (the metrics port opens before it has an id), every line.
+    started = next(i for i, e in enumerate(worker_lines) if "worker" in e)
+    assert all(e.get("worker") == deployed.worker.worker_id for e in worker_lines[started:])
+    assert any(e.get("room") == f"{ROOM_PREFIX}-0" and e.get("peer") for e in worker_lines)
+
+
+def room_pk_of(cluster: Cluster, name: str) -> str:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            f"from rooms.models import Room; print(Room.objects.get(name={name!r}).pk)",
+        ],
+        cwd=ROOT,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()[-1]
 
 
 def test_web_and_worker_health_go_unready_when_redis_goes_away(deployed: Deployed) -> None:
