@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from rooms.metrics.http import serve
+from rooms.metrics.http import HealthCheck, serve
 
 
 def start_web_metrics() -> int | None:
@@ -20,7 +20,7 @@ def start_web_metrics() -> int | None:
     ops = settings.VIDEOROOM_OPS
     if ops["METRICS_PORT"] is None:
         return None
-    return int(serve(ops["METRICS_PORT"], ops["METRICS_BIND"], ops["METRICS_ALLOW"]).server_port)
+    return _serve("VIDEOROOM_METRICS_PORT", ops["METRICS_PORT"], None)
 
 
 def start_worker_metrics() -> int | None:
@@ -31,10 +31,20 @@ def start_worker_metrics() -> int | None:
     from rooms.metrics import worker as worker_metrics
 
     max_lag = ops["WORKER_MAX_LOOP_LAG_SECONDS"]
-    server = serve(
+    return _serve(
+        "VIDEOROOM_WORKER_METRICS_PORT",
         ops["WORKER_METRICS_PORT"],
-        ops["METRICS_BIND"],
-        ops["METRICS_ALLOW"],
-        health=lambda: worker_metrics.health(max_lag),
+        lambda: worker_metrics.health(max_lag),
     )
+
+
+def _serve(variable: str, port: int, health: HealthCheck | None) -> int:
+    ops = settings.VIDEOROOM_OPS
+    try:
+        server = serve(port, ops["METRICS_BIND"], ops["METRICS_ALLOW"], health)
+    except OSError as error:
+        # Two processes on one host given the same port: fail at boot, naming the setting.
+        raise RuntimeError(
+            f"{variable}: cannot listen on {ops['METRICS_BIND']}:{port}: {error}"
+        ) from None
     return int(server.server_port)

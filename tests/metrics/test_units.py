@@ -175,3 +175,20 @@ def test_rooms_metrics_reads_no_private_attribute_of_another_object() -> None:
             if name and name.startswith("_") and not name.endswith("__"):
                 found.append(f"{path.name}:{node.lineno}: {ast.unparse(node)}")
     assert found == []
+
+
+def test_a_metrics_port_already_taken_fails_at_boot_naming_the_setting(settings: Any) -> None:
+    import socket
+
+    from rooms.metrics.setup import start_worker_metrics
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings.VIDEOROOM_OPS = {
+            **settings.VIDEOROOM_OPS,
+            "WORKER_METRICS_PORT": taken.getsockname()[1],
+            "METRICS_BIND": "127.0.0.1",
+        }
+        with pytest.raises(RuntimeError, match="VIDEOROOM_WORKER_METRICS_PORT"):
+            start_worker_metrics()
