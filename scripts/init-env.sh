@@ -66,6 +66,11 @@ set_var GRAFANA_ADMIN_PASSWORD "$(secret 12)"
 set_var TURN_SECRET "$(secret 32)"
 set_var TURN_URLS "turn:$domain:3478?transport=udp,turn:$domain:3478?transport=tcp"
 set_var EXTERNAL_IP "$public_ip"
+set_var TURN_EXTERNAL_IP "$public_ip"
+if [ "$tls" = internal ]; then
+  # On a LAN the workers' addresses are private, which TURN refuses to relay to otherwise.
+  set_var TURN_ALLOWED_PEER_IP "$domain"
+fi
 set_var ICE_PORT_RANGE 40000-40999
 chmod 600 "$tmp"
 mv "$tmp" "$output"

@@ -78,7 +78,7 @@ def resolved(tmp_path: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 def test_compose_file_validates_offline(resolved: tuple[dict[str, Any], dict[str, str]]) -> None:
     config, _ = resolved
-    assert {"redis", "db", "migrate", "web", "worker", "worker-2", "caddy", "coturn"} <= set(
+    assert {"redis", "db", "migrate", "web", "worker", "worker-2", "caddy", "turn"} <= set(
         config["services"]
     )
     assert {"prometheus", "grafana"} <= set(config["services"])
@@ -128,7 +128,7 @@ def test_workers_on_one_host_get_distinct_port_ranges_and_metrics_ports(
     assert high1 < low2 or high2 < low1
     assert first["VIDEOROOM_WORKER_METRICS_PORT"] != second["VIDEOROOM_WORKER_METRICS_PORT"]
     assert first["EXTERNAL_IP"] == second["EXTERNAL_IP"] == "203.0.113.7"
-    for name in ("worker", "worker-2", "coturn"):
+    for name in ("worker", "worker-2", "turn"):
         assert services[name]["network_mode"] == "host"
     prometheus = (ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text()
     for environment in (first, second):
@@ -139,11 +139,13 @@ def test_coturn_uses_the_shared_secret_from_env(
     resolved: tuple[dict[str, Any], dict[str, str]],
 ) -> None:
     config, env = resolved
-    coturn = config["services"]["coturn"]
+    coturn = config["services"]["turn"]
     command = " ".join(coturn["command"])
     # "$$": compose's escape; the container's shell reads TURN_SECRET from its environment.
     assert "--use-auth-secret" in command and '--static-auth-secret="$$TURN_SECRET"' in command
     assert coturn["environment"]["TURN_SECRET"] == env["TURN_SECRET"]
+    assert coturn["environment"]["TURN_EXTERNAL_IP"] == "203.0.113.7"
+    assert "--denied-peer-ip=10.0.0.0-10.255.255.255" in command  # no relaying inward
     assert env["TURN_URLS"].startswith("turn:video.example.org:3478")
 
 
@@ -230,6 +232,7 @@ def test_init_env_writes_an_env_the_settings_accept(tmp_path: Path) -> None:
 def test_init_env_for_a_lan_uses_caddys_internal_ca_and_never_overwrites(tmp_path: Path) -> None:
     env = init_env(tmp_path, "--lan", "192.168.1.20")
     assert (env["VIDEOROOM_TLS"], env["VIDEOROOM_DOMAIN"]) == ("internal", "192.168.1.20")
+    assert env["TURN_ALLOWED_PEER_IP"] == "192.168.1.20"  # TURN may relay to the LAN workers
     again = subprocess.run(
         [str(INIT_ENV), "--output", str(tmp_path / ".env"), "--lan", "192.168.1.20"],
         capture_output=True,
