@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Sets everything up and runs the whole test suite: lint, types, frontend unit
-# tests and pytest. Installs redis-server, Debian's chromium, docker-compose and
-# caddy when absent; the suite starts its own redis-server on a free port and its
-# own daphne and room worker processes.
+# tests and pytest. Installs redis-server and Debian's chromium when absent; the
+# suite starts its own redis-server on a free port and its own daphne and
+# room worker processes.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-# docker-compose and caddy validate docker-compose.yml and the Caddyfile offline (tests/deploy).
-ensure_apt redis-server:/usr/bin/redis-server chromium:/usr/bin/chromium \
-  docker-compose:/usr/bin/docker-compose caddy:/usr/bin/caddy
+ensure_apt redis-server:/usr/bin/redis-server chromium:/usr/bin/chromium
 ensure_python_env requirements-dev.txt
+# tests/deploy validates docker-compose.yml and the Caddyfile offline with these two.
+ensure_apt docker-compose:/usr/bin/docker-compose caddy:/usr/bin/caddy
 ensure_frontend
 ensure_npm_packages tests/node
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from ipaddress import IPv4Network, IPv6Network, ip_address
+from ipaddress import ip_address
 from typing import TypedDict
 from urllib.parse import urlparse
 
 from rooms.limits import Limits
-from rooms.metrics.http import DEFAULT_ALLOW as DEFAULT_METRICS_ALLOW
-from rooms.metrics.http import parse_networks
 from rooms.sfu.config import MediaConfig
 
 
@@ -209,7 +207,7 @@ class OpsSettings(TypedDict):
     METRICS_PORT: int | None
     WORKER_METRICS_PORT: int | None
     METRICS_BIND: str
-    METRICS_ALLOW: tuple[IPv4Network | IPv6Network, ...]
+    METRICS_ALLOW: tuple[str, ...]  # networks, normalized ("10.0.0.0/8")
     HEALTH_TIMEOUT_SECONDS: float
     WORKER_MAX_LOOP_LAG_SECONDS: float
     LOG_FORMAT: str
@@ -222,9 +220,12 @@ def _optional_port(env: Env, name: str) -> int | None:
 
 
 def read_ops_settings(env: Env) -> OpsSettings:
-    allow_items = env.items("VIDEOROOM_METRICS_ALLOW", list(DEFAULT_METRICS_ALLOW))
+    # Imported here: of rooms.metrics, only this reader needs anything at settings time.
+    from rooms.metrics.http import DEFAULT_ALLOW, parse_networks
+
+    allow_items = env.items("VIDEOROOM_METRICS_ALLOW", list(DEFAULT_ALLOW))
     try:
-        allow = parse_networks(allow_items)
+        allow = tuple(str(network) for network in parse_networks(allow_items))
     except ValueError as error:
         raise ConfigError("VIDEOROOM_METRICS_ALLOW", str(error)) from None
     bind = env.string("VIDEOROOM_METRICS_BIND", "0.0.0.0")

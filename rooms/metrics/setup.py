@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from rooms.metrics.http import HealthCheck, serve
+from rooms.metrics.http import HealthCheck, parse_networks, serve
 
 
 def start_web_metrics() -> int | None:
@@ -41,7 +41,7 @@ def start_worker_metrics() -> int | None:
 def _serve(variable: str, port: int, health: HealthCheck | None) -> int:
     ops = settings.VIDEOROOM_OPS
     try:
-        server = serve(port, ops["METRICS_BIND"], ops["METRICS_ALLOW"], health)
+        server = serve(port, ops["METRICS_BIND"], parse_networks(ops["METRICS_ALLOW"]), health)
     except OSError as error:
         # Two processes on one host given the same port: fail at boot, naming the setting.
         raise RuntimeError(

@@ -80,9 +80,8 @@ def test_allow_list_matches_networks_and_mapped_addresses() -> None:
 def test_ops_settings_are_validated_and_name_the_variable() -> None:
     ops = read_ops_settings(Env({}))
     assert ops["METRICS_PORT"] is None and ops["LOG_FORMAT"] == "plain"
-    assert allowed("192.168.1.5", ops["METRICS_ALLOW"]) and not allowed(
-        "8.8.8.8", ops["METRICS_ALLOW"]
-    )
+    networks = parse_networks(ops["METRICS_ALLOW"])
+    assert allowed("192.168.1.5", networks) and not allowed("8.8.8.8", networks)
     assert read_ops_settings(Env({"VIDEOROOM_METRICS_PORT": "9100"}))["METRICS_PORT"] == 9100
     for name, value in [
         ("VIDEOROOM_METRICS_ALLOW", "10.0.0.0/8,nonsense"),
