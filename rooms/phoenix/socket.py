@@ -138,8 +138,8 @@ class PhoenixSocket(AsyncWebsocketConsumer):
             await self._handle_frame(frame)
         except CloseSocket as error:
             logger.warning("socket %s: bad input, closing: %s", self.channel_name, error)
-            web_metrics.frame_refused(error.code)
             await self._close(error.code)
+            web_metrics.frame_refused(error.code)
         except PhoenixError as error:
             join_ref, ref, topic = (
                 (frame.join_ref, frame.ref, frame.topic)
