@@ -16,11 +16,12 @@ from asgiref.sync import async_to_sync
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import URLPattern, path, reverse
 
 from rooms import admin_actions
 from rooms.admin_actions import AdminActionError
+from rooms.metrics import figures as live_figures
 from rooms.models import Participation, Room
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,11 @@ class RoomAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.close_view),
                 name="rooms_room_close",
             ),
+            path(
+                "<path:object_id>/live-figures/",
+                self.admin_site.admin_view(self.live_figures_view),
+                name="rooms_room_live_figures",
+            ),
         ]
         return own + super().get_urls()
 
@@ -98,6 +104,20 @@ class RoomAdmin(admin.ModelAdmin):
                 logger.exception("admin: room %s: could not read live participants", room.name)
                 context["live_unavailable"] = LIVE_STATE_UNAVAILABLE
         return super().change_view(request, object_id, form_url, context)
+
+    def live_figures_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """GET: the room's participants as its worker last measured them (polled by the page)."""
+        room = self.get_object(request, object_id)
+        if room is None:
+            raise Http404("no such room")
+        if not self.has_view_permission(request, room):
+            raise PermissionDenied("needs the view permission")
+        try:
+            peers = async_to_sync(live_figures.read)(room.name)
+        except Exception:
+            logger.exception("admin: room %s: could not read live figures", room.name)
+            return JsonResponse({"room": room.name, "error": LIVE_STATE_UNAVAILABLE}, status=503)
+        return JsonResponse({"room": room.name, "peers": peers})
 
     def _room_for_post(self, request: HttpRequest, object_id: str) -> Room:
         room = self.get_object(request, object_id)  # None for a malformed or unknown id

@@ -1,9 +1,10 @@
 from django.urls import path
 
 from rooms import views
+from rooms.metrics import health
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("room/<str:name>", views.room, name="room"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -1,8 +1,8 @@
-"""HTTP pages: the home page, a room page and a health check."""
+"""HTTP pages: the home page and a room page (``/healthz`` is rooms.metrics.health)."""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from rooms.names import is_valid_room_name
@@ -16,7 +16,3 @@ def room(request: HttpRequest, name: str) -> HttpResponse:
     if not is_valid_room_name(name):
         raise Http404("invalid room name")
     return render(request, "rooms/room.html", {"room_name": name})
-
-
-def healthz(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok"})

@@ -9,6 +9,8 @@ cd "$ROOT"
 
 ensure_apt redis-server:/usr/bin/redis-server coturn:/usr/bin/turnserver chromium:/usr/bin/chromium
 ensure_python_env requirements-dev.txt
+# tests/deploy validates docker-compose.yml and the Caddyfile offline with these two.
+ensure_apt docker-compose:/usr/bin/docker-compose caddy:/usr/bin/caddy
 ensure_frontend
 ensure_npm_packages tests/node
 ensure_npm_packages tests/stock_client

@@ -13,9 +13,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from rooms.web.origins import OriginValidator  # noqa: E402
 from rooms.web.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# Operations (rooms/metrics): open websockets are counted around everything, and this
+# process serves /metrics on its own port (VIDEOROOM_METRICS_PORT) from a thread, so a
+# scrape never waits for this loop.
+from rooms.metrics.setup import start_web_metrics  # noqa: E402
+from rooms.metrics.web import CountSockets  # noqa: E402
+
+application = CountSockets(router)
+start_web_metrics()

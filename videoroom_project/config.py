@@ -216,3 +216,58 @@ def read_limits(env: Env) -> Limits:
             assert isinstance(default, float)
             values[spec.name] = env.number(name, default, minimum=0.001)
     return Limits(**values)  # type: ignore[arg-type]
+
+
+class OpsSettings(TypedDict):
+    """settings.VIDEOROOM_OPS: metrics ports, who may read them, health bounds, log format."""
+
+    METRICS_PORT: int | None
+    WORKER_METRICS_PORT: int | None
+    METRICS_BIND: str
+    METRICS_ALLOW: tuple[str, ...]  # networks, normalized ("10.0.0.0/8")
+    HEALTH_TIMEOUT_SECONDS: float
+    WORKER_MAX_LOOP_LAG_SECONDS: float
+    LOG_FORMAT: str
+
+
+def _optional_port(env: Env, name: str) -> int | None:
+    if not env.string(name):
+        return None
+    return env.integer(name, 0, minimum=0, maximum=65535)
+
+
+def read_ops_settings(env: Env) -> OpsSettings:
+    # Imported here: of rooms.metrics, only this reader needs anything at settings time.
+    from rooms.metrics.http import DEFAULT_ALLOW, parse_networks
+
+    allow_items = env.items("VIDEOROOM_METRICS_ALLOW", list(DEFAULT_ALLOW))
+    try:
+        allow = tuple(str(network) for network in parse_networks(allow_items))
+    except ValueError as error:
+        raise ConfigError("VIDEOROOM_METRICS_ALLOW", str(error)) from None
+    bind = env.string("VIDEOROOM_METRICS_BIND", "0.0.0.0")
+    try:
+        ip_address(bind)
+    except ValueError:
+        raise ConfigError(
+            "VIDEOROOM_METRICS_BIND", f"expected an IP address, got {bind!r}"
+        ) from None
+    log_format = env.string("LOG_FORMAT", "plain").lower()
+    if log_format not in ("plain", "json"):
+        raise ConfigError("LOG_FORMAT", f"expected plain or json, got {log_format!r}")
+    return {
+        # Unset: no metrics port. Each web process (daphne) needs its own.
+        "METRICS_PORT": _optional_port(env, "VIDEOROOM_METRICS_PORT"),
+        # Each room worker process needs its own; it also answers /healthz there.
+        "WORKER_METRICS_PORT": _optional_port(env, "VIDEOROOM_WORKER_METRICS_PORT"),
+        "METRICS_BIND": bind,
+        # Checked per request against the peer address; the figures name rooms.
+        "METRICS_ALLOW": allow,
+        # /healthz: a channel-layer round trip slower than this is a failure.
+        "HEALTH_TIMEOUT_SECONDS": env.number("VIDEOROOM_HEALTH_TIMEOUT_SECONDS", 2.0, minimum=0.1),
+        # A worker whose event loop runs later than this is unhealthy (forwarding suffers).
+        "WORKER_MAX_LOOP_LAG_SECONDS": env.number(
+            "VIDEOROOM_WORKER_MAX_LOOP_LAG_SECONDS", 1.0, minimum=0.05
+        ),
+        "LOG_FORMAT": log_format,
+    }

@@ -13,6 +13,7 @@ from videoroom_project.config import (
     read_allowed_origins,
     read_limits,
     read_media_config,
+    read_ops_settings,
     read_videoroom_settings,
 )
 
@@ -133,6 +134,7 @@ STORAGES = {
 VIDEOROOM = read_videoroom_settings(env)
 VIDEOROOM_MEDIA = read_media_config(env)
 VIDEOROOM_LIMITS = read_limits(env)
+VIDEOROOM_OPS = read_ops_settings(env)
 
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
@@ -160,8 +162,14 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # LOG_FORMAT=json: one object per line with room, peer and worker ids (docs/operations.md).
+        "json": {"()": "rooms.metrics.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": VIDEOROOM_OPS["LOG_FORMAT"]}
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO").upper()},
     "loggers": {
         "aioice": {"level": "WARNING"},

@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms.logtext import clip
+from rooms.metrics import web as web_metrics
 from rooms.phoenix import frames
 from rooms.phoenix.channel import (
     JOIN_PENDING,
@@ -165,6 +166,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 "socket %s: bad input, closing: %s", self.channel_name, clip(str(error))
             )
             await self._close(error.code)
+            web_metrics.frame_refused(error.code)
         except PhoenixError as error:
             join_ref, ref, topic = (
                 (frame.join_ref, frame.ref, frame.topic)
@@ -180,6 +182,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 error.code,
                 clip(error.detail),
             )
+            web_metrics.frame_refused(error.code)
             if topic is not None:
                 await self._send(frames.error_reply(join_ref, ref, topic, error.code))
 
@@ -240,6 +243,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
         self._channels[frame.topic] = channel
         self._join_push_refs[channel] = frame.ref
+        web_metrics.join_started(channel)
         try:
             result = await channel.join(frame.payload)
         except JoinError as error:
@@ -278,6 +282,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         ):
             return
         ref = self._join_push_refs.get(channel)
+        web_metrics.join_answered(channel, "" if response is not None else reason)
         if response is None:
             self._forget(channel)
             channel.state = JoinState.ENDED

@@ -24,6 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
+from rooms.metrics import endpoints
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.forwarding import PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
@@ -113,6 +114,7 @@ class Endpoint:
         self._closing = False
         self._failed = False
         self._watchdog: asyncio.Task[None] | None = None
+        endpoints.register(room, peer_id, self)
 
     @property
     def pc(self) -> RTCPeerConnection:

@@ -129,6 +129,10 @@ class Publication:
     def subscriber_count(self) -> int:
         return len(self._fanout)
 
+    @property
+    def subscriptions(self) -> tuple[Subscription, ...]:
+        return self._fanout
+
     def start(self, receiver: RTCRtpReceiver) -> None:
         """Take ``receiver``'s packets from now on; owned and undone by close()."""
         if self._watch is not None:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rooms.metrics import worker as worker_metrics
 from rooms.registry.base import LeaseWriter, WorkerRef
 
 logger = logging.getLogger(__name__)
@@ -123,5 +124,7 @@ class LeaseKeeper:
                 renewing = True
             try:
                 self._writer.renew_lease(ref, pulse.load, self._lease_seconds)
+                worker_metrics.lease_renewed(True)
             except Exception:
+                worker_metrics.lease_renewed(False)
                 logger.exception("room worker %s: lease renewal failed", ref.worker_id)

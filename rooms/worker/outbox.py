@@ -10,6 +10,7 @@ from channels.layers import BaseChannelLayer
 
 from rooms import messages
 from rooms.messages import RemovalReason
+from rooms.metrics import worker as worker_metrics
 from rooms.roomtypes import PeerInfo
 from rooms.worker.recorder import ParticipationRecorder
 
@@ -54,6 +55,7 @@ class LayerOutbox:
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
         logger.info("room %s peer %s left (%s)", self._room, peer.peer_id, reason)
+        worker_metrics.peer_removed(reason)
         if reason not in _PEER_INITIATED:
             await self._send(peer.channel, messages.peer_removed(self._room, peer.peer_id, reason))
         self._recorder.left(self._room, peer.peer_id, reason)

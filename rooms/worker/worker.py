@@ -26,6 +26,7 @@ from rooms import messages
 from rooms.limits import Limits
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason, room_leave
+from rooms.metrics import worker as worker_metrics
 from rooms.names import is_valid_room_name
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import RoomLike, RoomOutbox
@@ -125,6 +126,7 @@ class RoomWorker:
         self._tasks = [
             asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
             asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
+            worker_metrics.attach(self, self._lease_seconds),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
         return self.ref

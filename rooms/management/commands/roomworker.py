@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from rooms.messages import RemovalReason
+from rooms.metrics.setup import start_worker_metrics
 from rooms.registry import get_registry, uses_redis
 from rooms.registry.redis import RedisLeaseWriter
 from rooms.worker.rooms import make_room
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        start_worker_metrics()
         ref = await worker.start()
         # A line the tests and operators can wait for.
         self.stdout.write(f"room worker {ref.worker_id} ready", ending="\n")
