@@ -25,6 +25,8 @@ from aioice.turn import UDP_SOCKET_BUFFER_SIZE
 from aiortc import RTCIceServer, RTCPeerConnection
 
 from rooms.ice import ice_servers
+from rooms.logtext import clip
+from rooms.sfu.addresses import policy_for
 from rooms.sfu.config import MediaConfig
 
 logger = logging.getLogger(__name__)
@@ -150,3 +152,33 @@ def configure_gathering(pc: RTCPeerConnection, config: MediaConfig, label: str) 
         connection.get_component_candidates = functools.partial(  # type: ignore[method-assign]
             _gather_component, connection, config, label
         )
+
+
+def guard_remote_addresses(pc: RTCPeerConnection, config: MediaConfig, label: str) -> None:
+    """Make every ICE connection of ``pc`` refuse to check a pair outside the policy.
+
+    The Room drops candidates with such addresses already; this is the last word, for
+    the pairs no candidate announced: a STUN request arriving from an address creates a
+    peer-reflexive pair that aioice checks at once (RFC 8445 7.3.1.4). Every check goes
+    through ``Connection.check_start``, so a refused pair fails without a packet sent.
+    """
+    policy = policy_for(config)
+    for transceiver in pc.getTransceivers():
+        connection = transceiver.receiver.transport.transport.iceGatherer._connection
+        if "check_start" in vars(connection):
+            continue
+        check_start = connection.check_start
+
+        async def guarded(
+            pair: aioice_ice.CandidatePair,
+            connection: Connection = connection,
+            check_start: Any = check_start,
+        ) -> None:
+            if policy.allows(pair.remote_addr[0]):
+                await check_start(pair)
+                return
+            logger.info("%s: no ICE check to %s: not allowed", label, clip(pair.remote_addr[0]))
+            connection.check_state(pair, aioice_ice.CandidatePair.State.FAILED)
+            connection.check_complete(pair)
+
+        connection.check_start = guarded  # type: ignore[method-assign]

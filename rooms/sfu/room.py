@@ -13,35 +13,27 @@ so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
+from rooms.limits import Limits
+from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
+from rooms.sfu import bounds
 from rooms.sfu import media_events as ev
+from rooms.sfu.addresses import policy_for
+from rooms.sfu.candidates import parse_candidate, unusable_reason
 from rooms.sfu.config import MediaConfig
+from rooms.sfu.members import Member, Published, new_member
+from rooms.sfu.offer_screen import screen_offer
 from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory, TrackSource
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class _Published:
-    source: TrackSource
-    metadata: dict[str, Any]
-
-
-@dataclass
-class _Member:
-    info: PeerInfo
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    connected: bool = False
-    metadata: dict[str, Any] = field(default_factory=dict)
-    published: dict[str, _Published] = field(default_factory=dict)
-    media: PeerMedia | None = None
-    negotiating: bool = False  # offerData sent, sdpAnswer not yet
-    renegotiate_again: bool = False
+# Sent once per flood: further events are dropped until the bucket refills.
+RATE_LIMITED = "rate limited (media_event_burst, media_events_per_second)"
 
 
 class Room:
@@ -53,15 +45,19 @@ class Room:
         *,
         outbox: RoomOutbox,
         media: MediaConfig,
+        limits: Limits,
         media_factory: PeerMediaFactory | None = None,
     ) -> None:
         self.name = name
         self._outbox = outbox
         self._config = media
+        self._limits = limits
+        self._policy = policy_for(media)
         self._factory = media_factory or self._default_factory
-        self._members: dict[str, _Member] = {}
+        self._members: dict[str, Member] = {}
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.Task[None]] = set()  # connect timeouts, see _expire
 
     def _default_factory(self, room: str, peer_id: str, on_failure: Any) -> PeerMedia:
         # Imported here so the signaling half stays importable without aiortc loaded.
@@ -80,9 +76,14 @@ class Room:
             return
         if self._closing:
             raise JoinRefused(JoinRefusal.UNAVAILABLE)
-        if len(self._members) >= max_participants:
+        # The room limit counts who others can see; admitted peers that have not connected
+        # yet are bounded apart (as many again), so joins alone cannot grow the room.
+        visible = sum(1 for m in self._members.values() if m.connected)
+        if visible >= max_participants or len(self._members) - visible >= max_participants:
             raise JoinRefused(JoinRefusal.FULL)
-        self._members[peer.peer_id] = _Member(info=peer)
+        member = new_member(peer, self._limits, max_participants)
+        self._members[peer.peer_id] = member
+        self._start_connect_timer(member)
         logger.info("room %s: peer %s admitted", self.name, peer.peer_id)
 
     async def remove_peer(self, peer_id: str, reason: RemovalReason) -> None:
@@ -90,6 +91,7 @@ class Room:
         if member is None:
             return
         logger.info("room %s: peer %s removed (%s)", self.name, peer_id, reason)
+        self._stop_connect_timer(member)
         try:
             await self._hide(member)
             await self._close_media(member)
@@ -100,6 +102,12 @@ class Room:
         member = self._members.get(peer_id)
         if member is None:
             logger.info("room %s: media event from unknown peer %s dropped", self.name, peer_id)
+            return
+        # Before any parsing: a flood costs its sender its events, and nobody else anything.
+        if not member.bucket.take():
+            if member.bucket.should_warn():
+                logger.info("room %s: peer %s rate limited", self.name, peer_id)
+                await self._send(member, ev.error(RATE_LIMITED))
             return
         try:
             event = ev.parse_client_event(data)
@@ -131,11 +139,13 @@ class Room:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for peer_id in list(self._members):
             await self.remove_peer(peer_id, reason)
+        # Timers of removed peers are cancelled; one already removing its peer finishes.
+        await asyncio.gather(*self._timers, return_exceptions=True)
         logger.info("room %s: closed (%s)", self.name, reason)
 
     # --- events -------------------------------------------------------------------
 
-    async def _dispatch(self, member: _Member, event: ev.ClientEvent) -> None:
+    async def _dispatch(self, member: Member, event: ev.ClientEvent) -> None:
         if isinstance(event, ev.Connect):
             await self._connect(member, event)
         elif isinstance(event, ev.Unsupported):
@@ -145,9 +155,11 @@ class Room:
         elif isinstance(event, ev.Disconnect):
             await self._hide(member)
             await self._close_media(member)
+            self._start_connect_timer(member)  # admitted, invisible: the squatting rule again
         elif isinstance(event, ev.UpdateEndpointMetadata):
-            member.metadata = event.metadata
-            await self._broadcast(member, ev.endpoint_updated(member.info.peer_id, event.metadata))
+            bounds.check_endpoint_metadata(event.metadata, self._limits)
+            member.metadata = self._endpoint_metadata(member, event.metadata)
+            await self._broadcast(member, ev.endpoint_updated(member.peer_id, member.metadata))
         elif isinstance(event, ev.UpdateTrackMetadata):
             await self._update_track(member, event)
         elif isinstance(event, ev.RenegotiateTracks):
@@ -155,13 +167,17 @@ class Room:
         elif isinstance(event, ev.SdpOffer):
             await self._answer(member, member.media, event)
         elif isinstance(event, ev.Candidate):
-            await member.media.add_candidate(event)
+            await self._add_candidate(member, member.media, event)
 
-    async def _connect(self, member: _Member, event: ev.Connect) -> None:
+    async def _connect(self, member: Member, event: ev.Connect) -> None:
         if member.connected:
             raise ev.MediaEventError("already connected")
+        bounds.check_endpoint_metadata(event.metadata, self._limits)
+        if sum(1 for m in self._members.values() if m.connected) >= member.max_participants:
+            raise ev.MediaEventError("room full")  # stays unconnected: its timer removes it
         peer_id = member.info.peer_id
-        member.metadata = {"displayName": member.info.display_name, **event.metadata}
+        member.metadata = self._endpoint_metadata(member, event.metadata)
+        self._stop_connect_timer(member)
         member.media = self._factory(self.name, peer_id, lambda: self._on_media_failed(peer_id))
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
@@ -187,16 +203,52 @@ class Room:
         if any(view.tracks for view in views):
             await self._renegotiate(member)
 
-    async def _update_track(self, member: _Member, event: ev.UpdateTrackMetadata) -> None:
+    def _endpoint_metadata(self, member: Member, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The client's metadata with the name checked at join, which stays authoritative
+        (the admin and the participation history know the peer by it); a peer that joined
+        without one (stock Membrane clients name themselves in ``connect``) keeps the name
+        it first connected with."""
+        name = member.info.display_name or member.metadata.get("displayName")
+        if not name:
+            return dict(metadata)
+        return {**metadata, "displayName": name}
+
+    async def _update_track(self, member: Member, event: ev.UpdateTrackMetadata) -> None:
+        bounds.check_owned(member.peer_id, event.track_id)
         published = member.published.get(event.track_id)
         if published is None:
-            raise ev.MediaEventError(f"unknown track {event.track_id!r}")
+            raise ev.MediaEventError(f"unknown track {clip(event.track_id)!r}")
+        bounds.check_track_metadata(event.track_id, event.metadata, self._limits)
         published.metadata = event.metadata
         message = ev.track_updated(member.info.peer_id, event.track_id, event.metadata)
         await self._broadcast(member, message)
 
-    async def _answer(self, member: _Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
+    async def _add_candidate(self, member: Member, media: PeerMedia, event: ev.Candidate) -> None:
+        candidate = parse_candidate(event.candidate)
+        member.count_candidates(1, self._limits, new_negotiation=False)
+        reason = unusable_reason(candidate, self._policy)
+        if reason is not None:
+            logger.info(
+                "room %s: peer %s: candidate %s dropped: %s",
+                self.name,
+                member.peer_id,
+                clip(event.candidate),
+                reason,
+            )
+            return
+        await media.add_candidate(candidate)
+
+    async def _answer(self, member: Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
         peer_id = member.info.peer_id
+        # Everything checked before any aiortc work; a refusal changes nothing.
+        bounds.check_offer_tracks(
+            peer_id, offer.mid_to_track_id, offer.track_metadata, self._limits
+        )
+        screened = screen_offer(
+            offer.sdp, self._limits, self._policy, label=f"room {self.name} peer {peer_id}"
+        )
+        member.count_candidates(screened.candidates, self._limits, new_negotiation=True)
+        offer = dataclasses.replace(offer, sdp=screened.sdp)
         # Also for an offer nobody asked for: no offerData may cross it (ref 2.4).
         member.negotiating = True
         try:
@@ -221,13 +273,11 @@ class Room:
     # --- publishing -----------------------------------------------------------------
 
     async def _publish(
-        self, member: _Member, sources: list[TrackSource], metadata: dict[str, dict[str, Any]]
+        self, member: Member, sources: list[TrackSource], metadata: dict[str, dict[str, Any]]
     ) -> None:
         tracks: dict[str, dict[str, Any]] = {}
         for source in sources:
-            member.published[source.track_id] = _Published(
-                source, metadata.get(source.track_id, {})
-            )
+            member.published[source.track_id] = Published(source, metadata.get(source.track_id, {}))
             tracks[source.track_id] = member.published[source.track_id].metadata
         logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
         # State first, for everyone, before any await; then the events.
@@ -238,16 +288,16 @@ class Room:
                     other.media.subscribe(source)
         await self._tell(others, ev.tracks_added(member.info.peer_id, tracks))
 
-    async def _unpublish(self, member: _Member, track_ids: list[str]) -> None:
+    async def _unpublish(self, member: Member, track_ids: list[str]) -> None:
         gone = [tid for tid in track_ids if member.published.pop(tid, None) is not None]
         if not gone:
             return
         logger.info("room %s: peer %s unpublishes %s", self.name, member.info.peer_id, gone)
         others = self._visible_others(member)
-        self._unsubscribe(others, gone)
+        self._unsubscribe(others, member.peer_id, gone)
         await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
 
-    async def _hide(self, member: _Member) -> None:
+    async def _hide(self, member: Member) -> None:
         """Make a connected peer invisible: tracksRemoved, then endpointRemoved (ref 2.4)."""
         if not member.connected:
             return
@@ -258,7 +308,7 @@ class Room:
         if self._closing:
             return
         others = self._visible_others(member)
-        self._unsubscribe(others, gone)
+        self._unsubscribe(others, peer_id, gone)
         for other in others:
             if not other.connected:
                 continue  # hidden meanwhile
@@ -268,20 +318,20 @@ class Room:
             if gone:
                 await self._renegotiate(other)
 
-    def _unsubscribe(self, others: list[_Member], track_ids: list[str]) -> None:
+    def _unsubscribe(self, others: list[Member], owner: str, track_ids: list[str]) -> None:
         for other in others:
             if other.media is not None:
                 for track_id in track_ids:
-                    other.media.unsubscribe(track_id)
+                    other.media.unsubscribe(owner, track_id)
 
-    async def _tell(self, others: list[_Member], data: str) -> None:
+    async def _tell(self, others: list[Member], data: str) -> None:
         """Send a tracksAdded/tracksRemoved to each still-visible peer, each followed by offerData."""
         for other in others:
             if other.connected:
                 await self._send(other, data)
                 await self._renegotiate(other)
 
-    async def _renegotiate(self, member: _Member, *, requested: bool = False) -> None:
+    async def _renegotiate(self, member: Member, *, requested: bool = False) -> None:
         """Send offerData, or note that another round is due once the open one ends."""
         media = member.media
         if media is None or not member.connected:
@@ -298,21 +348,46 @@ class Room:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _visible_others(self, member: _Member) -> list[_Member]:
+    def _visible_others(self, member: Member) -> list[Member]:
         return [m for m in self._members.values() if m.connected and m is not member]
 
-    async def _broadcast(self, member: _Member, data: str) -> None:
+    async def _broadcast(self, member: Member, data: str) -> None:
         for other in self._visible_others(member):
             await self._send(other, data)
 
-    async def _send(self, member: _Member, data: str) -> None:
+    async def _send(self, member: Member, data: str) -> None:
         try:
             await self._outbox.media_event(member.info, data)
         except Exception:
             # One unreachable peer must not stop the events due to the others.
             logger.exception("room %s: media event to peer %s lost", self.name, member.info.peer_id)
 
-    async def _close_media(self, member: _Member) -> None:
+    def _start_connect_timer(self, member: Member) -> None:
+        if member.connect_timer is None and not self._closing:
+            task = asyncio.get_running_loop().create_task(self._expire(member))
+            member.connect_timer = task
+            self._timers.add(task)
+            task.add_done_callback(self._timers.discard)
+
+    def _stop_connect_timer(self, member: Member) -> None:
+        task, member.connect_timer = member.connect_timer, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()  # close() awaits it through self._timers
+
+    async def _expire(self, member: Member) -> None:
+        """Remove a peer admitted but not connected within connect_timeout_seconds."""
+        await asyncio.sleep(self._limits.connect_timeout_seconds)
+        if self._members.get(member.peer_id) is not member or member.connected:
+            return
+        logger.info(
+            "room %s: peer %s did not connect within %ss",
+            self.name,
+            member.peer_id,
+            self._limits.connect_timeout_seconds,
+        )
+        await self.remove_peer(member.peer_id, RemovalReason.CONNECT_TIMEOUT)
+
+    async def _close_media(self, member: Member) -> None:
         media, member.media = member.media, None
         member.negotiating = member.renegotiate_again = False
         if media is not None:

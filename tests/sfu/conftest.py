@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from rooms.limits import Limits
 from rooms.messages import RemovalReason
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
@@ -19,7 +20,7 @@ class Harness:
 
     def __init__(self, config: MediaConfig) -> None:
         self.outbox = RoutingOutbox()
-        self.room = Room("testroom", outbox=self.outbox, media=config)
+        self.room = Room("testroom", outbox=self.outbox, media=config, limits=Limits())
         self.clients: list[MediaClient] = []
 
     async def client(self, peer_id: str) -> MediaClient:
