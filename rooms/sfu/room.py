@@ -5,6 +5,11 @@ visible endpoint on its ``connect`` event; its tracks are announced (``tracksAdd
 once its offer is answered; every ``tracksAdded``/``tracksRemoved`` sent to a peer is
 followed by an ``offerData`` round. docs/protocol.md ("Media events") has the order rules.
 
+Every client event is checked before it changes anything (rooms/sfu/peer_checks.py,
+bounds.py, offer_screen.py): a peer names only its own tracks, within the bounds of the
+injected ``Limits``, at a bounded rate; a refusal is an ``error`` event to that peer only.
+What one peer's changes tell the others is in fanout.py.
+
 Concurrency: everything runs on one event loop. State changes happen between awaits,
 so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 ``negotiating`` flag keeps at most one offerData -> sdpOffer -> sdpAnswer round open.
@@ -13,7 +18,6 @@ so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from typing import Any
 
@@ -23,12 +27,13 @@ from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
 from rooms.sfu import bounds
 from rooms.sfu import media_events as ev
+from rooms.sfu import peer_checks as checks
 from rooms.sfu.addresses import policy_for
-from rooms.sfu.candidates import parse_candidate, unusable_reason
 from rooms.sfu.config import MediaConfig
-from rooms.sfu.members import Member, Published, new_member
-from rooms.sfu.offer_screen import screen_offer
-from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory, TrackSource
+from rooms.sfu.connect_timers import ConnectTimers
+from rooms.sfu.fanout import Fanout
+from rooms.sfu.members import Member, new_member
+from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ logger = logging.getLogger(__name__)
 RATE_LIMITED = "rate limited (media_event_burst, media_events_per_second)"
 
 
-class Room:
+class Room(Fanout):
     """An SFU room; implements rooms.roomtypes.RoomLike."""
 
     def __init__(
@@ -57,7 +62,7 @@ class Room:
         self._members: dict[str, Member] = {}
         self._closing = False
         self._tasks: set[asyncio.Task[None]] = set()
-        self._timers: set[asyncio.Task[None]] = set()  # connect timeouts, see _expire
+        self._timers = ConnectTimers(limits.connect_timeout_seconds, self._expired)
 
     def _default_factory(self, room: str, peer_id: str, on_failure: Any) -> PeerMedia:
         # Imported here so the signaling half stays importable without aiortc loaded.
@@ -83,7 +88,7 @@ class Room:
             raise JoinRefused(JoinRefusal.FULL)
         member = new_member(peer, self._limits, max_participants)
         self._members[peer.peer_id] = member
-        self._start_connect_timer(member)
+        self._timers.start(member)
         logger.info("room %s: peer %s admitted", self.name, peer.peer_id)
 
     async def remove_peer(self, peer_id: str, reason: RemovalReason) -> None:
@@ -91,7 +96,7 @@ class Room:
         if member is None:
             return
         logger.info("room %s: peer %s removed (%s)", self.name, peer_id, reason)
-        self._stop_connect_timer(member)
+        self._timers.stop(member)
         try:
             await self._hide(member)
             await self._close_media(member)
@@ -140,7 +145,7 @@ class Room:
         for peer_id in list(self._members):
             await self.remove_peer(peer_id, reason)
         # Timers of removed peers are cancelled; one already removing its peer finishes.
-        await asyncio.gather(*self._timers, return_exceptions=True)
+        await self._timers.wait()
         logger.info("room %s: closed (%s)", self.name, reason)
 
     # --- events -------------------------------------------------------------------
@@ -155,10 +160,9 @@ class Room:
         elif isinstance(event, ev.Disconnect):
             await self._hide(member)
             await self._close_media(member)
-            self._start_connect_timer(member)  # admitted, invisible: the squatting rule again
+            self._timers.start(member)  # admitted, invisible: the squatting rule again
         elif isinstance(event, ev.UpdateEndpointMetadata):
-            bounds.check_endpoint_metadata(event.metadata, self._limits)
-            member.metadata = self._endpoint_metadata(member, event.metadata)
+            member.metadata = checks.endpoint_metadata(member, event.metadata, self._limits)
             await self._broadcast(member, ev.endpoint_updated(member.peer_id, member.metadata))
         elif isinstance(event, ev.UpdateTrackMetadata):
             await self._update_track(member, event)
@@ -167,17 +171,21 @@ class Room:
         elif isinstance(event, ev.SdpOffer):
             await self._answer(member, member.media, event)
         elif isinstance(event, ev.Candidate):
-            await self._add_candidate(member, member.media, event)
+            candidate = checks.checked_candidate(
+                member, event, self._limits, self._policy, self._label(member)
+            )
+            if candidate is not None:
+                await member.media.add_candidate(candidate)
 
     async def _connect(self, member: Member, event: ev.Connect) -> None:
         if member.connected:
             raise ev.MediaEventError("already connected")
-        bounds.check_endpoint_metadata(event.metadata, self._limits)
+        metadata = checks.endpoint_metadata(member, event.metadata, self._limits)
         if sum(1 for m in self._members.values() if m.connected) >= member.max_participants:
             raise ev.MediaEventError("room full")  # stays unconnected: its timer removes it
         peer_id = member.info.peer_id
-        member.metadata = self._endpoint_metadata(member, event.metadata)
-        self._stop_connect_timer(member)
+        member.metadata = metadata
+        self._timers.stop(member)
         member.media = self._factory(self.name, peer_id, lambda: self._on_media_failed(peer_id))
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
@@ -203,16 +211,6 @@ class Room:
         if any(view.tracks for view in views):
             await self._renegotiate(member)
 
-    def _endpoint_metadata(self, member: Member, metadata: dict[str, Any]) -> dict[str, Any]:
-        """The client's metadata with the name checked at join, which stays authoritative
-        (the admin and the participation history know the peer by it); a peer that joined
-        without one (stock Membrane clients name themselves in ``connect``) keeps the name
-        it first connected with."""
-        name = member.info.display_name or member.metadata.get("displayName")
-        if not name:
-            return dict(metadata)
-        return {**metadata, "displayName": name}
-
     async def _update_track(self, member: Member, event: ev.UpdateTrackMetadata) -> None:
         bounds.check_owned(member.peer_id, event.track_id)
         published = member.published.get(event.track_id)
@@ -223,39 +221,22 @@ class Room:
         message = ev.track_updated(member.info.peer_id, event.track_id, event.metadata)
         await self._broadcast(member, message)
 
-    async def _add_candidate(self, member: Member, media: PeerMedia, event: ev.Candidate) -> None:
-        candidate = parse_candidate(event.candidate)
-        member.count_candidates(1, self._limits, new_negotiation=False)
-        reason = unusable_reason(candidate, self._policy)
-        if reason is not None:
-            logger.info(
-                "room %s: peer %s: candidate %s dropped: %s",
-                self.name,
-                member.peer_id,
-                clip(event.candidate),
-                reason,
-            )
-            return
-        await media.add_candidate(candidate)
-
     async def _answer(self, member: Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
         peer_id = member.info.peer_id
-        # Everything checked before any aiortc work; a refusal changes nothing.
-        bounds.check_offer_tracks(
-            peer_id, offer.mid_to_track_id, offer.track_metadata, self._limits
-        )
-        screened = screen_offer(
-            offer.sdp, self._limits, self._policy, label=f"room {self.name} peer {peer_id}"
-        )
-        member.count_candidates(screened.candidates, self._limits, new_negotiation=True)
-        offer = dataclasses.replace(offer, sdp=screened.sdp)
         # Also for an offer nobody asked for: no offerData may cross it (ref 2.4).
         member.negotiating = True
         try:
+            # Checked before any aiortc work: a refused offer costs no SDP parsing.
+            offer = checks.checked_offer(
+                member, offer, self._limits, self._policy, self._label(member)
+            )
             outcome = await media.apply_offer(offer)
         except InvalidOffer as exc:
             member.negotiating = False
             raise ev.MediaEventError(f"invalid sdpOffer: {exc}") from None
+        except ev.MediaEventError:
+            member.negotiating = False
+            raise
         if self._members.get(peer_id) is not member or member.media is not media:
             return  # removed or disconnected meanwhile; its media is closed
         await self._send(member, ev.sdp_answer(outcome.answer_sdp, outcome.mid_to_track_id))
@@ -270,122 +251,15 @@ class Room:
             member.renegotiate_again = False
             await self._renegotiate(member)
 
-    # --- publishing -----------------------------------------------------------------
-
-    async def _publish(
-        self, member: Member, sources: list[TrackSource], metadata: dict[str, dict[str, Any]]
-    ) -> None:
-        tracks: dict[str, dict[str, Any]] = {}
-        for source in sources:
-            member.published[source.track_id] = Published(source, metadata.get(source.track_id, {}))
-            tracks[source.track_id] = member.published[source.track_id].metadata
-        logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
-        # State first, for everyone, before any await; then the events.
-        others = self._visible_others(member)
-        for other in others:
-            if other.media is not None:
-                for source in sources:
-                    other.media.subscribe(source)
-        await self._tell(others, ev.tracks_added(member.info.peer_id, tracks))
-
-    async def _unpublish(self, member: Member, track_ids: list[str]) -> None:
-        gone = [tid for tid in track_ids if member.published.pop(tid, None) is not None]
-        if not gone:
-            return
-        logger.info("room %s: peer %s unpublishes %s", self.name, member.info.peer_id, gone)
-        others = self._visible_others(member)
-        self._unsubscribe(others, member.peer_id, gone)
-        await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
-
-    async def _hide(self, member: Member) -> None:
-        """Make a connected peer invisible: tracksRemoved, then endpointRemoved (ref 2.4)."""
-        if not member.connected:
-            return
-        member.connected = False
-        peer_id = member.info.peer_id
-        gone = list(member.published)
-        member.published.clear()
-        if self._closing:
-            return
-        others = self._visible_others(member)
-        self._unsubscribe(others, peer_id, gone)
-        for other in others:
-            if not other.connected:
-                continue  # hidden meanwhile
-            if gone:
-                await self._send(other, ev.tracks_removed(peer_id, gone))
-            await self._send(other, ev.endpoint_removed(peer_id))
-            if gone:
-                await self._renegotiate(other)
-
-    def _unsubscribe(self, others: list[Member], owner: str, track_ids: list[str]) -> None:
-        for other in others:
-            if other.media is not None:
-                for track_id in track_ids:
-                    other.media.unsubscribe(owner, track_id)
-
-    async def _tell(self, others: list[Member], data: str) -> None:
-        """Send a tracksAdded/tracksRemoved to each still-visible peer, each followed by offerData."""
-        for other in others:
-            if other.connected:
-                await self._send(other, data)
-                await self._renegotiate(other)
-
-    async def _renegotiate(self, member: Member, *, requested: bool = False) -> None:
-        """Send offerData, or note that another round is due once the open one ends."""
-        media = member.media
-        if media is None or not member.connected:
-            return
-        if member.negotiating:
-            member.renegotiate_again = True
-            return
-        audio, video = media.track_counts()
-        # An offerData with nothing to negotiate makes clients loop (RTC-228, ref 2.4).
-        if not requested and audio == 0 and video == 0:
-            return
-        member.negotiating = True
-        await self._send(member, ev.offer_data(audio, video))
-
-    # --- helpers ---------------------------------------------------------------------
-
-    def _visible_others(self, member: Member) -> list[Member]:
-        return [m for m in self._members.values() if m.connected and m is not member]
-
-    async def _broadcast(self, member: Member, data: str) -> None:
-        for other in self._visible_others(member):
-            await self._send(other, data)
-
-    async def _send(self, member: Member, data: str) -> None:
-        try:
-            await self._outbox.media_event(member.info, data)
-        except Exception:
-            # One unreachable peer must not stop the events due to the others.
-            logger.exception("room %s: media event to peer %s lost", self.name, member.info.peer_id)
-
-    def _start_connect_timer(self, member: Member) -> None:
-        if member.connect_timer is None and not self._closing:
-            task = asyncio.get_running_loop().create_task(self._expire(member))
-            member.connect_timer = task
-            self._timers.add(task)
-            task.add_done_callback(self._timers.discard)
-
-    def _stop_connect_timer(self, member: Member) -> None:
-        task, member.connect_timer = member.connect_timer, None
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()  # close() awaits it through self._timers
-
-    async def _expire(self, member: Member) -> None:
-        """Remove a peer admitted but not connected within connect_timeout_seconds."""
-        await asyncio.sleep(self._limits.connect_timeout_seconds)
+    async def _expired(self, member: Member) -> None:
+        """A peer admitted but not connected within connect_timeout_seconds leaves."""
         if self._members.get(member.peer_id) is not member or member.connected:
             return
-        logger.info(
-            "room %s: peer %s did not connect within %ss",
-            self.name,
-            member.peer_id,
-            self._limits.connect_timeout_seconds,
-        )
+        logger.info("room %s: peer %s did not connect in time", self.name, member.peer_id)
         await self.remove_peer(member.peer_id, RemovalReason.CONNECT_TIMEOUT)
+
+    def _label(self, member: Member) -> str:
+        return f"room {self.name} peer {member.peer_id}"
 
     async def _close_media(self, member: Member) -> None:
         media, member.media = member.media, None
