@@ -71,6 +71,18 @@ def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
     transceiver._codecs = kept
 
 
+def _check_mids(description: aiortc_sdp.SessionDescription) -> None:
+    """What aiortc assumes without checking: one distinct a=mid per m-line, and BUNDLE
+    groups naming only those (a group led by an unknown mid leaves the bundled m-lines
+    without any transport, and every later step fails on None)."""
+    mids = [media.rtp.muxId for media in description.media]
+    if not all(mids) or len(set(mids)) != len(mids):
+        raise InvalidOffer("every m-line needs its own a=mid")
+    for group in description.group:
+        if group.semantic == "BUNDLE" and not set(group.items) <= set(mids):
+            raise InvalidOffer("a=group:BUNDLE names a mid no m-line has")
+
+
 def _media_ssrc(sdp: aiortc_sdp.SessionDescription, mid: str) -> int | None:
     """The publisher's media SSRC for ``mid``: first of its FID group, else its first a=ssrc."""
     for media in sdp.media:
@@ -132,6 +144,7 @@ class Endpoint:
             parsed = aiortc_sdp.SessionDescription.parse(sdp)
         except Exception as exc:
             raise InvalidOffer(f"cannot parse the SDP ({type(exc).__name__})") from None
+        _check_mids(parsed)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except (ValueError, OperationError, InvalidAccessError, InvalidStateError) as exc:
@@ -232,7 +245,12 @@ class Endpoint:
             if slot.outlet is not None:
                 slot.outlet.stop()
         self._slots.clear()
-        await self._pc.close()
+        try:
+            await self._pc.close()
+        except Exception:
+            # A connection a client's offer left half-built (aiortc applied part of it) may
+            # fail to close; its peer must still leave, so the failure ends here.
+            logger.exception("%s: closing the peer connection failed", self._label)
         logger.info("%s: peer connection closed", self._label)
 
     # --- internals ----------------------------------------------------------------------
