@@ -31,7 +31,12 @@ from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import SdpOffer, TrackKind
 from rooms.sfu.network import configure_gathering, guard_remote_addresses, worker_ice_servers
 from rooms.sfu.peer_media import FailureCallback, InvalidOffer, OfferOutcome, TrackSource
-from rooms.sfu.sdp_text import advertise_external_ip, candidate_lines, strip_mdns_candidates
+from rooms.sfu.sdp_text import (
+    advertise_external_ip,
+    candidate_lines,
+    keep_codecs,
+    strip_mdns_candidates,
+)
 from rooms.sfu.subscription import Outlet
 
 logger = logging.getLogger(__name__)
@@ -41,6 +46,7 @@ logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 30.0  # seconds from the first answer
 # Passthrough needs one codec per kind on every leg (feasibility pitfall 8).
 FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
+_CODEC_NAMES = {kind: mime.split("/")[1] for kind, mime in FORWARDED_CODECS.items()}
 
 
 @dataclass
@@ -135,7 +141,7 @@ class Endpoint:
     # --- PeerMedia --------------------------------------------------------------------
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
-        sdp = strip_mdns_candidates(offer.sdp)
+        sdp = keep_codecs(strip_mdns_candidates(offer.sdp), _CODEC_NAMES)
         logger.debug("%s: offer\n%s", self._label, sdp)
         try:
             # Parsed once before any state changes: aiortc's parser asserts and indexes on

@@ -38,6 +38,8 @@ class Member:
     # Remote candidates since the last offer (the offer's own included), and in all.
     negotiation_candidates: int = 0
     peer_candidates: int = 0
+    # Every a=mid offered on the current peer connection (reset with it).
+    offered_mids: frozenset[str] = frozenset()
 
     @property
     def peer_id(self) -> str:

@@ -37,6 +37,7 @@ class ScreenedOffer:
     sdp: str  # CRLF lines, unusable candidates removed
     media_sections: int
     candidates: int  # a=candidate lines the client sent, usable or not
+    mids: frozenset[str]  # the a=mid values: aiortc makes a transceiver for each new one
 
 
 def screen_offer(
@@ -59,6 +60,7 @@ def screen_offer(
         raise RefusedOffer("only audio and video m-lines are accepted")
     kept: list[str] = []
     candidates = 0
+    mids = frozenset(line[len("a=mid:") :] for line in lines if line.startswith("a=mid:"))
     for line in lines:
         if line.startswith("a=candidate:"):
             candidates += 1
@@ -73,7 +75,10 @@ def screen_offer(
                 continue
         kept.append(line)
     return ScreenedOffer(
-        sdp="\r\n".join(kept) + "\r\n", media_sections=len(media), candidates=candidates
+        sdp="\r\n".join(kept) + "\r\n",
+        media_sections=len(media),
+        candidates=candidates,
+        mids=mids,
     )
 
 

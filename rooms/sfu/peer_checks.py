@@ -18,7 +18,7 @@ from rooms.sfu import media_events as ev
 from rooms.sfu.addresses import RemoteAddressPolicy
 from rooms.sfu.candidates import RemoteCandidate, parse_candidate, unusable_reason
 from rooms.sfu.members import Member
-from rooms.sfu.offer_screen import screen_offer
+from rooms.sfu.offer_screen import RefusedOffer, screen_offer
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,17 @@ def checked_offer(
     """Own tracks only, within the bounds; the SDP trimmed to its usable candidates."""
     bounds.check_offer_tracks(member.peer_id, offer.mid_to_track_id, offer.track_metadata, limits)
     screened = screen_offer(offer.sdp, limits, policy, label=label)
+    # aiortc keeps a transceiver per mid ever offered, and a new one costs ~1 ms (its
+    # receiver's bitrate estimator alone builds 1,000 objects): the bound holds per
+    # connection, not just per offer, or renamed mids would grow it without end.
+    mids = member.offered_mids | screened.mids
+    if len(mids) > limits.offer_media_sections:
+        raise RefusedOffer(
+            f"more than {limits.offer_media_sections} m-lines on one connection "
+            "(offer_media_sections)"
+        )
     member.count_candidates(screened.candidates, limits, new_negotiation=True)
+    member.offered_mids = mids
     return dataclasses.replace(offer, sdp=screened.sdp)
 
 

@@ -380,3 +380,14 @@ async def test_room_full_counts_connected_peers_and_bounds_the_unconnected() -> 
         "c",
     ]
     await room.close(RemovalReason.ROOM_CLOSED)
+
+
+async def test_renamed_mids_cannot_grow_a_connection_past_the_m_line_bound() -> None:
+    room, outbox, factory = make_room(offer_media_sections=3)
+    await connected(room, "a")
+    await room.handle_media_event("a", raw_offer(sdp_for({"0": "a:1", "1": "a:2"})))
+    await room.handle_media_event("a", raw_offer(sdp_for({"x": "a:1", "y": "a:2"})))
+    assert errors(outbox, "a") == [
+        "invalid sdpOffer: more than 3 m-lines on one connection (offer_media_sections)"
+    ]
+    assert len(factory.made["a"].offers) == 1
