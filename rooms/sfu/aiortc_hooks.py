@@ -4,6 +4,9 @@
   (after SRTP, parsing, RTX unwrapping, NACK and REMB bookkeeping) to the forwarder and
   reassembles nothing, so no frame ever reaches the receiver's decoder thread, which
   stays idle until the receiver stops.
+- Setup: aiortc builds a REMB bitrate estimator (1,000 rate buckets) for every video
+  receiver, also for the m-lines the worker only sends on; ``lazy_bitrate_estimators``
+  makes it wait for the first packet, so a new m-line costs ~0.1 ms instead of ~1 ms.
 - Send: a subscriber's RTCRtpSender keeps its RTCP loop (sender reports, receiving PLI,
   FIR and NACK) but its per-packet RTP loop is replaced by the forwarder writing bytes
   through ``DtlsRoute``.
@@ -19,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pylibsrtp
-from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender
+from aiortc import RTCDtlsTransport, RTCRtpReceiver, RTCRtpSender, rtcrtpreceiver
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcdtlstransport import State as DtlsState
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpSendParameters
 from aiortc.rtp import RtpPacket
@@ -129,3 +133,26 @@ class DtlsRoute:
             return False
         pair.protocol.transport.sendto(protected, pair.remote_addr)
         return True
+
+
+class _LazyBitrateEstimator:
+    """Stands in for aiortc's ``RemoteBitrateEstimator``; builds it on the first packet."""
+
+    __slots__ = ("_real",)
+
+    def __init__(self) -> None:
+        self._real: RemoteBitrateEstimator | None = None
+
+    def add(self, **kwargs: Any) -> Any:
+        if self._real is None:
+            self._real = RemoteBitrateEstimator()
+        return self._real.add(**kwargs)
+
+
+def lazy_bitrate_estimators() -> None:
+    """Receivers created from now on build their REMB estimator on their first video packet.
+
+    An offer with 63 new m-lines otherwise builds 63,000 objects on the event loop (and
+    leaves them to the garbage collector), whether or not a packet ever arrives.
+    """
+    rtcrtpreceiver.RemoteBitrateEstimator = _LazyBitrateEstimator  # type: ignore[misc, assignment]

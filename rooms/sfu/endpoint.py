@@ -24,6 +24,7 @@ from aiortc import (
 from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
+from rooms.sfu import aiortc_hooks
 from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.forwarding import PliSender, Publication
@@ -40,6 +41,8 @@ from rooms.sfu.sdp_text import (
 from rooms.sfu.subscription import Outlet
 
 logger = logging.getLogger(__name__)
+
+aiortc_hooks.lazy_bitrate_estimators()
 
 # aioice reports failure only after end-of-candidates, which Membrane clients never send:
 # without this bound a peer whose ICE never succeeds would stay forever.

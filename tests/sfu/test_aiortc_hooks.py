@@ -139,3 +139,19 @@ def test_a_packet_the_forwarder_cannot_handle_is_dropped_not_raised(
     assert [r.message for r in caplog.records].count(
         "room r peer p track t: forwarding a packet failed"
     ) == 1
+
+
+def test_receivers_build_their_bitrate_estimator_by_the_module_level_name() -> None:
+    from aiortc import rate
+
+    assert "RemoteBitrateEstimator()" in inspect.getsource(RTCRtpReceiver.__init__)
+    assert params(rate.RemoteBitrateEstimator.add) == [
+        "self",
+        "arrival_time_ms",
+        "abs_send_time",
+        "payload_size",
+        "ssrc",
+    ]
+    assert "remote_bitrate_estimator.add(" in inspect.getsource(RTCRtpReceiver._handle_rtp_packet)
+    aiortc_hooks.lazy_bitrate_estimators()
+    assert rtcrtpreceiver.RemoteBitrateEstimator is aiortc_hooks._LazyBitrateEstimator
