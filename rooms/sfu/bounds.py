@@ -14,6 +14,7 @@ from typing import Any
 
 from rooms import strictjson
 from rooms.limits import Limits
+from rooms.logtext import clip
 from rooms.sfu.media_events import MediaEventError
 
 # Unicode categories refused in a display name: C0/C1 controls and the line and paragraph
@@ -26,7 +27,9 @@ def check_owned(peer_id: str, track_id: str) -> None:
     """A peer names only its own tracks: ``<peerId>:<anything>``, as membrane-webrtc-js builds them."""
     prefix = f"{peer_id}:"
     if not track_id.startswith(prefix) or len(track_id) == len(prefix):
-        raise MediaEventError(f"track id {track_id!r} is not yours (must start with '{prefix}')")
+        raise MediaEventError(
+            f"track id {clip(track_id, 100)!r} is not yours (must start with '{prefix}')"
+        )
 
 
 def check_display_name(metadata: Mapping[str, Any], limits: Limits) -> None:
@@ -56,7 +59,7 @@ def check_endpoint_metadata(metadata: Mapping[str, Any], limits: Limits) -> None
 def check_track_metadata(track_id: str, metadata: Mapping[str, Any], limits: Limits) -> None:
     if strictjson.encoded_size(metadata) > limits.track_metadata_bytes:
         raise MediaEventError(
-            f"metadata of track {track_id!r} over {limits.track_metadata_bytes} bytes "
+            f"metadata of track {clip(track_id, 100)!r} over {limits.track_metadata_bytes} bytes "
             "(track_metadata_bytes)"
         )
 

@@ -259,7 +259,7 @@ class Endpoint:
         except Exception:
             # A connection a client's offer left half-built (aiortc applied part of it) may
             # fail to close; its peer must still leave, so the failure ends here.
-            logger.exception("%s: closing the peer connection failed", self._label)
+            logger.warning("%s: closing the peer connection failed", self._label, exc_info=True)
         logger.info("%s: peer connection closed", self._label)
 
     # --- internals ----------------------------------------------------------------------

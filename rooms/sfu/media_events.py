@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rooms import strictjson
+from rooms.logtext import clip
 
 TrackKind = Literal["audio", "video"]
 
@@ -171,7 +172,7 @@ def _parse_custom(data: Any) -> ClientEvent:
         )
     if kind in _IGNORED_CUSTOM:
         return Unsupported(name=str(kind))
-    raise MediaEventError(f"unknown custom media event {kind!r}")
+    raise MediaEventError(f"unknown custom media event {clip(kind, 100)!r}")
 
 
 def parse_client_event(raw: str) -> ClientEvent:
@@ -206,7 +207,7 @@ def parse_client_event(raw: str) -> ClientEvent:
         return _parse_custom(data)
     if kind in _IGNORED_TOP:
         return Unsupported(name=str(kind))
-    raise MediaEventError(f"unknown media event {kind!r}")
+    raise MediaEventError(f"unknown media event {clip(kind, 100)!r}")
 
 
 # --- server -> client -----------------------------------------------------------------

@@ -117,7 +117,9 @@ class Room(Fanout):
         try:
             event = ev.parse_client_event(data)
         except ev.MediaEventError as exc:
-            logger.info("room %s: peer %s sent a bad media event: %s", self.name, peer_id, exc)
+            logger.info(
+                "room %s: peer %s sent a bad media event: %s", self.name, peer_id, clip(exc.message)
+            )
             await self._send(member, ev.error(exc.message))
             return
         async with member.lock:
@@ -127,7 +129,7 @@ class Room(Fanout):
                 await self._dispatch(member, event)
             except ev.MediaEventError as exc:
                 if self._members.get(peer_id) is member:
-                    logger.info("room %s: peer %s: %s", self.name, peer_id, exc)
+                    logger.info("room %s: peer %s: %s", self.name, peer_id, clip(exc.message))
                     await self._send(member, ev.error(exc.message))
             except Exception:
                 # The one boundary for failures inside aiortc: the peer hears of it, the room
