@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,9 +36,11 @@ class Member:
     renegotiate_again: bool = False
     # Removes the peer if it has not connected in time; None once connected.
     connect_timer: asyncio.Task[None] | None = None
-    # Remote candidates since the last offer (the offer's own included), and in all.
+    # Remote candidates since the last offer (the offer's own included), usable or not.
     negotiation_candidates: int = 0
-    peer_candidates: int = 0
+    # The distinct (address, port) of the usable ones on the current peer connection: what
+    # aioice keeps (and pairs) for as long as the connection lives.
+    candidate_addresses: set[tuple[str, int]] = field(default_factory=set)
     # Every a=mid offered on the current peer connection (reset with it).
     offered_mids: frozenset[str] = frozenset()
 
@@ -45,20 +48,34 @@ class Member:
     def peer_id(self) -> str:
         return self.info.peer_id
 
-    def count_candidates(self, count: int, limits: Limits, *, new_negotiation: bool) -> None:
-        """Account for ``count`` more remote candidates, or raise naming the bound passed."""
+    def count_candidates(
+        self,
+        count: int,
+        addresses: Iterable[tuple[str, int]],
+        limits: Limits,
+        *,
+        new_negotiation: bool,
+    ) -> None:
+        """Account for ``count`` more candidates, of which ``addresses`` are usable; or raise
+        naming the bound passed, accounting for nothing."""
         in_negotiation = count if new_negotiation else self.negotiation_candidates + count
         if in_negotiation > limits.candidates_per_negotiation:
             raise MediaEventError(
                 f"more than {limits.candidates_per_negotiation} candidates in one negotiation "
                 "(candidates_per_negotiation)"
             )
-        if self.peer_candidates + count > limits.candidates_per_peer:
+        known = self.candidate_addresses | set(addresses)
+        if len(known) > limits.candidates_per_peer:
             raise MediaEventError(
                 f"more than {limits.candidates_per_peer} candidates (candidates_per_peer)"
             )
         self.negotiation_candidates = in_negotiation
-        self.peer_candidates += count
+        self.candidate_addresses = known
+
+    def forget_connection(self) -> None:
+        """The peer connection is gone: what was counted against it goes too."""
+        self.candidate_addresses = set()
+        self.offered_mids = frozenset()
 
 
 def new_member(peer: PeerInfo, limits: Limits, max_participants: int) -> Member:

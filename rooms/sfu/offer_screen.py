@@ -37,6 +37,7 @@ class ScreenedOffer:
     sdp: str  # CRLF lines, unusable candidates removed
     media_sections: int
     candidates: int  # a=candidate lines the client sent, usable or not
+    addresses: frozenset[tuple[str, int]]  # (address, port) of the usable ones
     mids: frozenset[str]  # the a=mid values: aiortc makes a transceiver for each new one
 
 
@@ -60,6 +61,7 @@ def screen_offer(
         raise RefusedOffer("only audio and video m-lines are accepted")
     kept: list[str] = []
     candidates = 0
+    addresses: set[tuple[str, int]] = set()
     mids = frozenset(line[len("a=mid:") :] for line in lines if line.startswith("a=mid:"))
     for line in lines:
         if line.startswith("a=candidate:"):
@@ -69,21 +71,20 @@ def screen_offer(
                     f"more than {limits.candidates_per_negotiation} candidates "
                     "(candidates_per_negotiation)"
                 )
-            reason = _unusable(line, policy)
+            try:
+                candidate = parse_candidate(line)
+                reason = unusable_reason(candidate, policy)
+            except InvalidCandidate as exc:
+                reason = exc.message
             if reason is not None:
                 logger.info("%s: offer candidate %s dropped: %s", label, clip(line), reason)
                 continue
+            addresses.add((candidate.host, candidate.port))
         kept.append(line)
     return ScreenedOffer(
         sdp="\r\n".join(kept) + "\r\n",
         media_sections=len(media),
         candidates=candidates,
+        addresses=frozenset(addresses),
         mids=mids,
     )
-
-
-def _unusable(line: str, policy: RemoteAddressPolicy) -> str | None:
-    try:
-        return unusable_reason(parse_candidate(line), policy)
-    except InvalidCandidate as exc:
-        return exc.message

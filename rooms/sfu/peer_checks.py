@@ -49,7 +49,7 @@ def checked_offer(
             f"more than {limits.offer_media_sections} m-lines on one connection "
             "(offer_media_sections)"
         )
-    member.count_candidates(screened.candidates, limits, new_negotiation=True)
+    member.count_candidates(screened.candidates, screened.addresses, limits, new_negotiation=True)
     member.offered_mids = mids
     return dataclasses.replace(offer, sdp=screened.sdp)
 
@@ -60,8 +60,9 @@ def checked_candidate(
     """A well-formed candidate within the bounds; None if it is of no use (dropped quietly:
     browsers trickle candidates the worker cannot use, and an error would end their call)."""
     candidate = parse_candidate(event.candidate)
-    member.count_candidates(1, limits, new_negotiation=False)
     reason = unusable_reason(candidate, policy)
+    usable = [(candidate.host, candidate.port)] if reason is None else []
+    member.count_candidates(1, usable, limits, new_negotiation=False)
     if reason is not None:
         logger.info("%s: candidate %s dropped: %s", label, clip(event.candidate), reason)
         return None

@@ -266,7 +266,7 @@ class Room(Fanout):
     async def _close_media(self, member: Member) -> None:
         media, member.media = member.media, None
         member.negotiating = member.renegotiate_again = False
-        member.offered_mids = frozenset()
+        member.forget_connection()
         if media is not None:
             await media.close()
 

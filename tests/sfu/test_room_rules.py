@@ -202,19 +202,26 @@ async def test_offers_past_a_bound_cost_no_media_work(
 
 
 async def test_candidates_are_bounded_per_negotiation_and_per_peer() -> None:
-    room, outbox, factory = make_room(candidates_per_negotiation=3, candidates_per_peer=5)
+    room, outbox, factory = make_room(candidates_per_negotiation=3, candidates_per_peer=4)
     await connected(room, "a")
-    with_two = sdp_for({"0": "a:video1"}) + f"a={CANDIDATE}\r\na={CANDIDATE}\r\n"
+
+    def at(port: int) -> str:
+        return CANDIDATE.replace("40000", str(port))
+
+    with_two = sdp_for({"0": "a:video1"}) + f"a={at(1)}\r\na={at(2)}\r\n"
     await room.handle_media_event("a", raw_offer(with_two, {"0": "a:video1"}))
-    await room.handle_media_event("a", candidate(CANDIDATE))
-    await room.handle_media_event("a", candidate(CANDIDATE))
+    await room.handle_media_event("a", candidate(at(3)))
+    await room.handle_media_event("a", candidate(at(4)))
     assert errors(outbox, "a") == [
         "more than 3 candidates in one negotiation (candidates_per_negotiation)"
     ]
-    await room.handle_media_event("a", raw_offer(with_two, {"0": "a:video1"}))  # 2 anew, 5 in all
-    await room.handle_media_event("a", candidate(CANDIDATE))
-    assert errors(outbox, "a")[-1] == "more than 5 candidates (candidates_per_peer)"
-    assert len(factory.made["a"].candidates) == 1
+    # New negotiations: the same two again count once toward the peer's addresses.
+    await room.handle_media_event("a", raw_offer(with_two, {"0": "a:video1"}))
+    await room.handle_media_event("a", candidate(at(5)))  # {1, 2, 3, 5}
+    await room.handle_media_event("a", raw_offer(with_two, {"0": "a:video1"}))
+    await room.handle_media_event("a", candidate(at(6)))
+    assert errors(outbox, "a")[-1] == "more than 4 candidates (candidates_per_peer)"
+    assert [c.port for c in factory.made["a"].candidates] == [3, 5]
 
 
 async def test_a_flood_of_media_events_gets_one_error_and_is_dropped() -> None:
