@@ -31,6 +31,12 @@ from rooms.sfu.forwarding import PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
 from rooms.sfu.media_events import SdpOffer, TrackKind
 from rooms.sfu.network import configure_gathering, guard_remote_addresses, worker_ice_servers
+from rooms.sfu.offer_sdp import (
+    CODEC_NAMES,
+    check_mids,
+    keep_forwarded_codecs,
+    media_ssrc,
+)
 from rooms.sfu.peer_media import FailureCallback, InvalidOffer, OfferOutcome, TrackSource
 from rooms.sfu.sdp_text import (
     advertise_external_ip,
@@ -47,9 +53,6 @@ aiortc_hooks.lazy_bitrate_estimators()
 # aioice reports failure only after end-of-candidates, which Membrane clients never send:
 # without this bound a peer whose ICE never succeeds would stay forever.
 CONNECT_TIMEOUT = 30.0  # seconds from the first answer
-# Passthrough needs one codec per kind on every leg (feasibility pitfall 8).
-FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
-_CODEC_NAMES = {kind: mime.split("/")[1] for kind, mime in FORWARDED_CODECS.items()}
 
 
 @dataclass
@@ -63,45 +66,6 @@ class _Slot:
     transceiver: RTCRtpTransceiver | None = None
     outlet: Outlet | None = None
     fed: bool = False  # the outlet forwards ``source`` (set when an offer binds it)
-
-
-def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
-    wanted = FORWARDED_CODECS.get(transceiver.kind)
-    codecs = transceiver._codecs
-    kept = [c for c in codecs if c.mimeType.lower() == wanted]
-    types = {c.payloadType for c in kept}
-    kept += [
-        c
-        for c in codecs
-        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in types
-    ]
-    if not kept:
-        raise InvalidOffer(f"no {wanted} in the {transceiver.kind} m-line {transceiver.mid}")
-    transceiver._codecs = kept
-
-
-def _check_mids(description: aiortc_sdp.SessionDescription) -> None:
-    """What aiortc assumes without checking: one distinct a=mid per m-line, and BUNDLE
-    groups naming only those (a group led by an unknown mid leaves the bundled m-lines
-    without any transport, and every later step fails on None)."""
-    mids = [media.rtp.muxId for media in description.media]
-    if not all(mids) or len(set(mids)) != len(mids):
-        raise InvalidOffer("every m-line needs its own a=mid")
-    for group in description.group:
-        if group.semantic == "BUNDLE" and not set(group.items) <= set(mids):
-            raise InvalidOffer("a=group:BUNDLE names a mid no m-line has")
-
-
-def _media_ssrc(sdp: aiortc_sdp.SessionDescription, mid: str) -> int | None:
-    """The publisher's media SSRC for ``mid``: first of its FID group, else its first a=ssrc."""
-    for media in sdp.media:
-        if media.rtp.muxId != mid:
-            continue
-        for group in media.ssrc_group:
-            if group.semantic == "FID" and group.items:
-                return int(group.items[0])
-        return media.ssrc[0].ssrc if media.ssrc else None
-    return None
 
 
 class Endpoint:
@@ -144,7 +108,7 @@ class Endpoint:
     # --- PeerMedia --------------------------------------------------------------------
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
-        sdp = keep_codecs(strip_mdns_candidates(offer.sdp), _CODEC_NAMES)
+        sdp = keep_codecs(strip_mdns_candidates(offer.sdp), CODEC_NAMES)
         logger.debug("%s: offer\n%s", self._label, sdp)
         try:
             # Parsed once before any state changes: aiortc's parser asserts and indexes on
@@ -153,7 +117,7 @@ class Endpoint:
             parsed = aiortc_sdp.SessionDescription.parse(sdp)
         except Exception as exc:
             raise InvalidOffer(f"cannot parse the SDP ({type(exc).__name__})") from None
-        _check_mids(parsed)
+        check_mids(parsed)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except (ValueError, OperationError, InvalidAccessError, InvalidStateError) as exc:
@@ -167,7 +131,7 @@ class Endpoint:
         guard_remote_addresses(self._pc, self._config, self._label)
         transceivers = [t for t in self._pc.getTransceivers() if t.mid is not None]
         for transceiver in transceivers:
-            _keep_forwarded_codecs(transceiver)
+            keep_forwarded_codecs(transceiver)
         added, removed = await self._update_inbound(transceivers, offer.mid_to_track_id, parsed)
         self._bind_slots(transceivers)
         try:
@@ -294,7 +258,7 @@ class Endpoint:
             publication = Publication(
                 track_id,
                 "audio" if transceiver.kind == "audio" else "video",
-                self._pli_sender(transceiver, _media_ssrc(sdp, mid)),
+                self._pli_sender(transceiver, media_ssrc(sdp, mid)),
                 endpoint_id=self._peer_id,
                 label=f"{self._label} track {track_id}",
             )
@@ -336,8 +300,8 @@ class Endpoint:
                 if ssrc is not None
                 else [s.source for s in receiver.getSynchronizationSources()]
             )
-            for media_ssrc in sources:
-                await receiver._send_rtcp_pli(media_ssrc)
+            for source_ssrc in sources:
+                await receiver._send_rtcp_pli(source_ssrc)
 
         return send_pli
 
