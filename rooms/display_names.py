@@ -9,10 +9,12 @@ Every path (join, ``connect``, ``updateEndpointMetadata``) checks a name with
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
-from typing import Any
 
 DEFAULT_DISPLAY_NAME = "Guest"
+# Unicode categories refused in a display name: C0/C1 controls and the line and paragraph
+# separators (a name is one line on every page, in the logs and in the admin). Format
+# characters (Cf) stay allowed: emoji sequences need the zero-width joiner.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
 def check_display_name(value: object, max_chars: int) -> str:
@@ -22,8 +24,8 @@ def check_display_name(value: object, max_chars: int) -> str:
     name = value.strip()
     if not 1 <= len(name) <= max_chars:
         raise ValueError(f"displayName must be 1 to {max_chars} characters")
-    # Control characters (newlines, escapes) have no place in a name shown to others.
-    if any(unicodedata.category(char) == "Cc" for char in name):
+    # Checked before trimming too: strip() takes line separators for whitespace.
+    if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in value):
         raise ValueError("displayName must not contain control characters")
     return name
 
@@ -34,17 +36,3 @@ def valid_display_name(value: object, max_chars: int) -> str | None:
         return check_display_name(value, max_chars)
     except ValueError:
         return None
-
-
-def endpoint_display_name(
-    join_name: str, connect_metadata: Mapping[str, Any], max_chars: int
-) -> str:
-    """The name others see: a valid ``connect`` displayName, else the join name, else Guest.
-
-    ``join_name`` was checked at join (empty when the client joined without one).
-    """
-    return (
-        valid_display_name(connect_metadata.get("displayName"), max_chars)
-        or join_name
-        or DEFAULT_DISPLAY_NAME
-    )

@@ -24,6 +24,7 @@ class RemovalReason(StrEnum):
     MEDIA_FAILED = "media_failed"  # ICE or DTLS failure
     WORKER_SHUTDOWN = "worker_shutdown"  # worker stopped with SIGTERM
     WORKER_LOST = "worker_lost"  # worker died without cleaning up
+    CONNECT_TIMEOUT = "connect_timeout"  # admitted, but no `connect` media event in time
 
 
 class JoinRefusal(StrEnum):
@@ -116,7 +117,11 @@ class PeerRemoved(TypedDict):
 
 ToPeer = PeerJoined | PeerJoinRefused | PeerMediaEvent | PeerRemoved
 
-FINAL_REMOVALS = frozenset({RemovalReason.KICKED, RemovalReason.ROOM_CLOSED})
+# A peer that never connected is not rejoined: a squatter would just come back, and a
+# client that cannot send `connect` in time would loop.
+FINAL_REMOVALS = frozenset(
+    {RemovalReason.KICKED, RemovalReason.ROOM_CLOSED, RemovalReason.CONNECT_TIMEOUT}
+)
 
 
 def room_join(

@@ -9,13 +9,13 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from typing import TypedDict
 from urllib.parse import urlparse
 
 from rooms.ice import parse_turn_url
 from rooms.limits import Limits
-from rooms.sfu.config import MediaConfig
+from rooms.sfu.config import ALWAYS_DENIED, DEBUG_DENIED, PRODUCTION_DENIED, MediaConfig
 
 
 class ConfigError(ValueError):
@@ -137,6 +137,7 @@ def read_media_config(env: Env) -> MediaConfig:
             ip_address(address)
         except ValueError:
             raise ConfigError("ICE_HOST_ADDRESSES", f"not an IP address: {address!r}") from None
+    allowed, denied = read_remote_networks(env)
     return MediaConfig(
         external_ip=env.ip("EXTERNAL_IP"),
         port_range=env.port_range("ICE_PORT_RANGE"),
@@ -145,7 +146,31 @@ def read_media_config(env: Env) -> MediaConfig:
         turn_secret=turn_secret,
         turn_ttl_seconds=env.integer("TURN_TTL_SECONDS", 86400, minimum=60),
         host_addresses=host_addresses,
+        allowed_remote_networks=allowed,
+        denied_remote_networks=denied,
     )
+
+
+def read_remote_networks(env: Env) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(allowed, denied) remote ICE networks from ICE_ALLOWED_REMOTE_NETWORKS.
+
+    Unset: any address but loopback (allowed when DJANGO_DEBUG is true), link-local
+    (cloud metadata), multicast and unspecified. Set (CIDRs, comma-separated): exactly
+    those networks, minus multicast and unspecified.
+    """
+    name = "ICE_ALLOWED_REMOTE_NETWORKS"
+    if env.string(name) == "":
+        debug = env.boolean("DJANGO_DEBUG", default=False)
+        return (), DEBUG_DENIED if debug else PRODUCTION_DENIED
+    allowed = []
+    for item in env.items(name):
+        try:
+            allowed.append(str(ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(name, f"not a network in CIDR notation: {item!r}") from None
+    if not allowed:
+        raise ConfigError(name, "names no network")
+    return tuple(allowed), ALWAYS_DENIED
 
 
 class VideoroomSettings(TypedDict):

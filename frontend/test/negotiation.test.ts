@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   localMidToTrackId,
+  endpointOfTrack,
   makeTrackId,
   OfferPlan,
   preferredCodecs,
@@ -51,8 +52,10 @@ describe("negotiation bookkeeping", () => {
     ]);
   });
 
-  it("builds track ids from the endpoint id", () => {
+  it("builds track ids from the endpoint id, and reads the owner back", () => {
     assert.equal(makeTrackId("peer1", "uuid"), "peer1:uuid");
+    assert.equal(endpointOfTrack(makeTrackId("peer1", "a:b")), "peer1");
+    assert.equal(endpointOfTrack("no-owner"), "");
   });
 
   it("prefers VP8 with RTX for video and Opus for audio", () => {

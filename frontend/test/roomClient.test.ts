@@ -261,15 +261,32 @@ describe("local tracks", () => {
     assert.equal(client.localTrack("screensharing"), null);
   });
 
-  it("keeps remote media per track id and drops it on tracksRemoved", () => {
+  it("keeps remote media per endpoint and track id and drops it on tracksRemoved", () => {
     const client = makeClient();
     client.join();
     connect(client, "p1", [{ id: "bob", metadata: { displayName: "Bob" }, tracks: { "bob:v": { metadata: { type: "camera", active: true } } } }]);
     const video = fakeTrack("video");
     lastSession().callbacks.onRemoteTrack("bob:v", video);
-    assert.equal(client.remoteTrack("bob:v"), video);
+    assert.equal(client.remoteTrack("bob", "bob:v"), video);
+    assert.equal(client.remoteTrack("eve", "bob:v"), null);
     socket.last.serverEvent({ type: "tracksRemoved", data: { endpointId: "bob", trackIds: ["bob:v"] } });
-    assert.equal(client.remoteTrack("bob:v"), null);
+    assert.equal(client.remoteTrack("bob", "bob:v"), null);
+  });
+
+  it("files media under the endpoint that announced the track, and forgets a leaver's", () => {
+    const client = makeClient();
+    client.join();
+    connect(client, "p1", [
+      { id: "bob", metadata: { displayName: "Bob" }, tracks: { "bob:v": { metadata: { type: "camera", active: true } } } },
+      { id: "eve", metadata: { displayName: "Eve" }, tracks: {} },
+    ]);
+    const video = fakeTrack("video");
+    lastSession().callbacks.onRemoteTrack("bob:v", video);
+    // Another endpoint's tracksRemoved naming the same id touches nothing of bob's.
+    socket.last.serverEvent({ type: "tracksRemoved", data: { endpointId: "eve", trackIds: ["bob:v"] } });
+    assert.equal(client.remoteTrack("bob", "bob:v"), video);
+    socket.last.serverEvent({ type: "endpointRemoved", data: { id: "bob" } });
+    assert.equal(client.remoteTrack("bob", "bob:v"), null);
   });
 });
 

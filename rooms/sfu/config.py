@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Remote ICE addresses that are never a unicast peer: unspecified, multicast, broadcast.
+ALWAYS_DENIED = ("0.0.0.0/8", "::/128", "224.0.0.0/4", "ff00::/8", "255.255.255.255/32")
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+# Production's default denial. Link-local covers the cloud metadata services
+# (169.254.169.254; fd00:ec2::254 is AWS's IPv6 one, outside fe80::/10).
+PRODUCTION_DENIED = (*ALWAYS_DENIED, *LOOPBACK, "169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128")
+# DJANGO_DEBUG's default: as production, but a browser on this host may use loopback.
+DEBUG_DENIED = tuple(net for net in PRODUCTION_DENIED if net not in LOOPBACK)
+
 
 @dataclass(frozen=True)
 class MediaConfig:
@@ -24,3 +33,9 @@ class MediaConfig:
     turn_ttl_seconds: int = 86400
     # Host addresses aioice may gather; empty means every interface.
     host_addresses: tuple[str, ...] = field(default_factory=tuple)
+    # Remote addresses ICE checks may go to (rooms/sfu/addresses.py): in an allowed network
+    # (any, when empty) and in no denied one. The default denies loopback, link-local
+    # (cloud metadata), multicast and unspecified: production's ICE_ALLOWED_REMOTE_NETWORKS
+    # default. Strings, so the config stays a hashable value.
+    allowed_remote_networks: tuple[str, ...] = ()
+    denied_remote_networks: tuple[str, ...] = PRODUCTION_DENIED

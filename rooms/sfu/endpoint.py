@@ -25,27 +25,35 @@ from aiortc import sdp as aiortc_sdp
 from aiortc.exceptions import InternalError, InvalidAccessError, InvalidStateError, OperationError
 
 from rooms.metrics import endpoints
+from rooms.sfu import aiortc_hooks
+from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.forwarding import PliSender, Publication
 from rooms.sfu.ice_restart import follow_remote_restart
-from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
-from rooms.sfu.network import configure_gathering, worker_ice_servers
+from rooms.sfu.media_events import SdpOffer, TrackKind
+from rooms.sfu.network import configure_gathering, guard_remote_addresses, worker_ice_servers
+from rooms.sfu.offer_sdp import (
+    CODEC_NAMES,
+    check_mids,
+    keep_forwarded_codecs,
+    media_ssrc,
+)
 from rooms.sfu.peer_media import FailureCallback, InvalidOffer, OfferOutcome, TrackSource
 from rooms.sfu.sdp_text import (
     advertise_external_ip,
     candidate_lines,
-    is_mdns_candidate,
+    keep_codecs,
     strip_mdns_candidates,
 )
 from rooms.sfu.subscription import Outlet
 
 logger = logging.getLogger(__name__)
 
+aiortc_hooks.lazy_bitrate_estimators()
+
 # aioice reports failure only after end-of-candidates, which Membrane clients never send:
 # without this bound a peer whose ICE never succeeds would stay forever.
 CONNECT_TIMEOUT = 30.0  # seconds from the first answer
-# Passthrough needs one codec per kind on every leg (feasibility pitfall 8).
-FORWARDED_CODECS = {"audio": "audio/opus", "video": "video/vp8"}
 
 
 @dataclass
@@ -54,37 +62,11 @@ class _Slot:
 
     kind: TrackKind
     source: Publication | None  # None once unsubscribed
+    endpoint_id: str  # with track_id: the subscription's key
     track_id: str
     transceiver: RTCRtpTransceiver | None = None
     outlet: Outlet | None = None
     fed: bool = False  # the outlet forwards ``source`` (set when an offer binds it)
-
-
-def _keep_forwarded_codecs(transceiver: RTCRtpTransceiver) -> None:
-    wanted = FORWARDED_CODECS.get(transceiver.kind)
-    codecs = transceiver._codecs
-    kept = [c for c in codecs if c.mimeType.lower() == wanted]
-    types = {c.payloadType for c in kept}
-    kept += [
-        c
-        for c in codecs
-        if c.mimeType.lower().endswith("/rtx") and c.parameters.get("apt") in types
-    ]
-    if not kept:
-        raise InvalidOffer(f"no {wanted} in the {transceiver.kind} m-line {transceiver.mid}")
-    transceiver._codecs = kept
-
-
-def _media_ssrc(sdp: str, mid: str) -> int | None:
-    """The publisher's media SSRC for ``mid``: first of its FID group, else its first a=ssrc."""
-    for media in aiortc_sdp.SessionDescription.parse(sdp).media:
-        if media.rtp.muxId != mid:
-            continue
-        for group in media.ssrc_group:
-            if group.semantic == "FID" and group.items:
-                return int(group.items[0])
-        return media.ssrc[0].ssrc if media.ssrc else None
-    return None
 
 
 class Endpoint:
@@ -94,6 +76,7 @@ class Endpoint:
         self, room: str, peer_id: str, *, config: MediaConfig, on_failure: FailureCallback
     ) -> None:
         self._label = f"room {room} peer {peer_id}"
+        self._peer_id = peer_id
         self._config = config
         self._on_failure = on_failure
         # max-bundle: every m-line rides the first transport, as the browser
@@ -127,18 +110,31 @@ class Endpoint:
     # --- PeerMedia --------------------------------------------------------------------
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
-        sdp = strip_mdns_candidates(offer.sdp)
+        sdp = keep_codecs(strip_mdns_candidates(offer.sdp), CODEC_NAMES)
         logger.debug("%s: offer\n%s", self._label, sdp)
+        try:
+            # Parsed once before any state changes: aiortc's parser asserts and indexes on
+            # client text, and a description that fails half-applied would leave the
+            # connection in between.
+            parsed = aiortc_sdp.SessionDescription.parse(sdp)
+        except Exception as exc:
+            raise InvalidOffer(f"cannot parse the SDP ({type(exc).__name__})") from None
+        check_mids(parsed)
         try:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except (ValueError, OperationError, InvalidAccessError, InvalidStateError) as exc:
             raise InvalidOffer(str(exc) or type(exc).__name__) from None
+        except (AssertionError, LookupError, TypeError, AttributeError) as exc:
+            # aiortc's own checks on the offer's content (e.g. a missing a=mid, an
+            # m-line without a codec it knows) surface as these.
+            raise InvalidOffer(f"cannot apply the SDP ({type(exc).__name__})") from None
         follow_remote_restart(self._pc, sdp, self._label)
         configure_gathering(self._pc, self._config, self._label)
+        guard_remote_addresses(self._pc, self._config, self._label)
         transceivers = [t for t in self._pc.getTransceivers() if t.mid is not None]
         for transceiver in transceivers:
-            _keep_forwarded_codecs(transceiver)
-        added, removed = await self._update_inbound(transceivers, offer.mid_to_track_id, sdp)
+            keep_forwarded_codecs(transceiver)
+        added, removed = await self._update_inbound(transceivers, offer.mid_to_track_id, parsed)
         self._bind_slots(transceivers)
         try:
             answer = await self._pc.createAnswer()
@@ -166,22 +162,12 @@ class Endpoint:
             removed=removed,
         )
 
-    async def add_candidate(self, candidate: Candidate) -> None:
-        if is_mdns_candidate(candidate.candidate):
-            logger.debug("%s: mDNS candidate dropped: %s", self._label, candidate.candidate)
-            return
+    async def add_candidate(self, candidate: RemoteCandidate) -> None:
         if self._pc.remoteDescription is None:
             logger.debug("%s: candidate before any offer dropped", self._label)
             return
-        try:
-            parsed = aiortc_sdp.candidate_from_sdp(candidate.candidate.split(":", 1)[1])
-            # Everything is bundled on m-line 0, whatever index the client names.
-            parsed.sdpMLineIndex = 0
-            await self._pc.addIceCandidate(parsed)
-        except (ValueError, IndexError) as exc:
-            logger.debug("%s: candidate %r ignored: %s", self._label, candidate.candidate, exc)
-            return
-        logger.debug("%s: remote candidate %s", self._label, candidate.candidate)
+        await self._pc.addIceCandidate(candidate.to_aiortc())
+        logger.debug("%s: remote candidate %s:%s", self._label, candidate.host, candidate.port)
 
     def subscribe(self, source: TrackSource) -> None:
         if not isinstance(source, Publication):
@@ -191,12 +177,20 @@ class Endpoint:
                 # An m-line left inactive by a removed track carries the new one from the
                 # next offer on; without reuse every visitor would add m-lines for good.
                 slot.source, slot.track_id = source, source.track_id
+                slot.endpoint_id = source.endpoint_id
                 return
-        self._slots.append(_Slot(kind=source.kind, source=source, track_id=source.track_id))
+        self._slots.append(
+            _Slot(
+                kind=source.kind,
+                source=source,
+                endpoint_id=source.endpoint_id,
+                track_id=source.track_id,
+            )
+        )
 
-    def unsubscribe(self, track_id: str) -> None:
+    def unsubscribe(self, endpoint_id: str, track_id: str) -> None:
         for slot in list(self._slots):
-            if slot.source is None or slot.track_id != track_id:
+            if slot.source is None or (slot.endpoint_id, slot.track_id) != (endpoint_id, track_id):
                 continue
             slot.source = None
             if slot.transceiver is None:
@@ -226,17 +220,25 @@ class Endpoint:
             if slot.outlet is not None:
                 slot.outlet.stop()
         self._slots.clear()
-        await self._pc.close()
+        try:
+            await self._pc.close()
+        except Exception:
+            # A connection a client's offer left half-built (aiortc applied part of it) may
+            # fail to close; its peer must still leave, so the failure ends here.
+            logger.warning("%s: closing the peer connection failed", self._label, exc_info=True)
         logger.info("%s: peer connection closed", self._label)
 
     # --- internals ----------------------------------------------------------------------
 
     async def _update_inbound(
-        self, transceivers: list[RTCRtpTransceiver], mid_to_track_id: dict[str, str], sdp: str
+        self,
+        transceivers: list[RTCRtpTransceiver],
+        mid_to_track_id: dict[str, str],
+        sdp: aiortc_sdp.SessionDescription,
     ) -> tuple[list[Publication], list[str]]:
         sending: dict[str, tuple[RTCRtpTransceiver, str]] = {}
         for t in transceivers:
-            if t._offerDirection not in ("recvonly", "sendrecv"):
+            if aiortc_hooks.offered_direction(t) not in ("recvonly", "sendrecv"):
                 continue  # the client does not send on this m-line
             if t.mid in mid_to_track_id:
                 sending[t.mid] = (t, mid_to_track_id[t.mid])
@@ -258,7 +260,8 @@ class Endpoint:
             publication = Publication(
                 track_id,
                 "audio" if transceiver.kind == "audio" else "video",
-                self._pli_sender(transceiver, _media_ssrc(sdp, mid)),
+                self._pli_sender(transceiver, media_ssrc(sdp, mid)),
+                endpoint_id=self._peer_id,
                 label=f"{self._label} track {track_id}",
             )
             # Nothing is ever decoded here, whatever the client sends: the publication
@@ -274,7 +277,9 @@ class Endpoint:
             free = [
                 t
                 for t in transceivers
-                if t.kind == kind and t._offerDirection == "sendonly" and id(t) not in taken
+                if t.kind == kind
+                and aiortc_hooks.offered_direction(t) == "sendonly"
+                and id(t) not in taken
             ]
             waiting = [s for s in self._slots if s.kind == kind and s.transceiver is None]
             for slot, transceiver in zip(waiting, free, strict=False):
@@ -299,8 +304,8 @@ class Endpoint:
                 if ssrc is not None
                 else [s.source for s in receiver.getSynchronizationSources()]
             )
-            for media_ssrc in sources:
-                await receiver._send_rtcp_pli(media_ssrc)
+            for source_ssrc in sources:
+                await aiortc_hooks.send_pli(receiver, source_ssrc)
 
         return send_pli
 

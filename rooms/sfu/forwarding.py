@@ -96,8 +96,10 @@ class Publication:
         kind: TrackKind,
         send_pli: PliSender,
         *,
+        endpoint_id: str = "",
         label: str = "",
     ) -> None:
+        self._endpoint_id = endpoint_id
         self._track_id = track_id
         self._kind: TrackKind = kind
         self._video = kind == "video"
@@ -116,6 +118,11 @@ class Publication:
         self.packets = 0
         self.duplicates = 0
         self.keyframes_requested = 0
+
+    @property
+    def endpoint_id(self) -> str:
+        """The publishing peer: with track_id, the key of every subscription to this track."""
+        return self._endpoint_id
 
     @property
     def track_id(self) -> str:

@@ -10,10 +10,12 @@ describes every event and the order rules.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from rooms import strictjson
+from rooms.logtext import clip
 
 TrackKind = Literal["audio", "video"]
 
@@ -170,7 +172,7 @@ def _parse_custom(data: Any) -> ClientEvent:
         )
     if kind in _IGNORED_CUSTOM:
         return Unsupported(name=str(kind))
-    raise MediaEventError(f"unknown custom media event {kind!r}")
+    raise MediaEventError(f"unknown custom media event {clip(kind, 100)!r}")
 
 
 def parse_client_event(raw: str) -> ClientEvent:
@@ -178,9 +180,11 @@ def parse_client_event(raw: str) -> ClientEvent:
     if len(raw) > MAX_EVENT_CHARS:
         raise MediaEventError("media event too large")
     try:
-        event = json.loads(raw)
-    except (ValueError, RecursionError):
-        raise MediaEventError("media event is not valid JSON") from None
+        # Strict: NaN, Infinity or a lone surrogate stored here would break every
+        # browser's JSON.parse of what the room relays, and the admin.
+        event = strictjson.loads(raw)
+    except strictjson.StrictJSONError as exc:
+        raise MediaEventError(f"media event is not valid JSON ({exc.reason})") from None
     event = _object(event, "media event")
     kind = event.get("type")
     data = event.get("data")
@@ -203,7 +207,7 @@ def parse_client_event(raw: str) -> ClientEvent:
         return _parse_custom(data)
     if kind in _IGNORED_TOP:
         return Unsupported(name=str(kind))
-    raise MediaEventError(f"unknown media event {kind!r}")
+    raise MediaEventError(f"unknown media event {clip(kind, 100)!r}")
 
 
 # --- server -> client -----------------------------------------------------------------
@@ -219,7 +223,8 @@ class EndpointView:
 
 
 def _dump(kind: str, data: Any) -> str:
-    return json.dumps({"type": kind, "data": data}, separators=(",", ":"))
+    # Everything sent was parsed strictly first, so this cannot meet NaN or a surrogate.
+    return strictjson.dumps({"type": kind, "data": data})
 
 
 def _custom(kind: str, data: Any) -> str:

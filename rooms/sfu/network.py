@@ -25,6 +25,8 @@ from aioice.turn import UDP_SOCKET_BUFFER_SIZE
 from aiortc import RTCIceServer, RTCPeerConnection
 
 from rooms.ice import ice_servers
+from rooms.sfu import aiortc_hooks
+from rooms.sfu.addresses import policy_for
 from rooms.sfu.config import MediaConfig
 
 logger = logging.getLogger(__name__)
@@ -110,7 +112,7 @@ async def _gather_component(
         candidates.append(protocol.local_candidate)
         host_protocols.append(protocol)
         logger.debug("%s: ICE host candidate %s:%s", label, host, port)
-    connection._protocols += host_protocols
+    aiortc_hooks.add_host_protocols(connection, host_protocols)
 
     if connection.stun_server:
         queries = [
@@ -129,7 +131,7 @@ async def _gather_component(
 
     if connection.turn_server:
         # aioice's own step with no host address left does only the TURN allocation.
-        candidates += await Connection.get_component_candidates(
+        candidates += await aiortc_hooks.stock_gathering(
             connection, component=component, addresses=[], timeout=int(timeout)
         )
     return candidates
@@ -144,9 +146,22 @@ def configure_gathering(pc: RTCPeerConnection, config: MediaConfig, label: str) 
     if config.port_range is None and not config.host_addresses:
         return
     for transceiver in pc.getTransceivers():
-        connection = transceiver.receiver.transport.transport.iceGatherer._connection
-        if connection.local_candidates or "get_component_candidates" in vars(connection):
+        connection = aiortc_hooks.ice_connection(transceiver)
+        if connection.local_candidates or aiortc_hooks.gathering_replaced(connection):
             continue
-        connection.get_component_candidates = functools.partial(  # type: ignore[method-assign]
-            _gather_component, connection, config, label
+        aiortc_hooks.replace_gathering(
+            connection, functools.partial(_gather_component, connection, config, label)
         )
+
+
+def guard_remote_addresses(pc: RTCPeerConnection, config: MediaConfig, label: str) -> None:
+    """Make every ICE connection of ``pc`` refuse to check a pair outside the policy.
+
+    The Room drops candidates with such addresses already; this is the last word, for
+    the pairs no candidate announced: a STUN request arriving from an address creates a
+    peer-reflexive pair that aioice checks at once (RFC 8445 7.3.1.4). Every check goes
+    through ``Connection.check_start``, so a refused pair fails without a packet sent.
+    """
+    policy = policy_for(config)
+    for connection in aiortc_hooks.ice_connections(pc):
+        aiortc_hooks.guard_checks(connection, policy.allows, label)

@@ -10,11 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
+from rooms.sfu.candidates import RemoteCandidate
+from rooms.sfu.media_events import SdpOffer, TrackKind
 
 
 class TrackSource(Protocol):
-    """A published track that subscribers' PeerMedia can forward."""
+    """A published track that subscribers' PeerMedia can forward.
+
+    A track is known by (endpoint_id, track_id): ids come from clients, so a track id
+    alone never selects another peer's track (DESIGN.md invariant 5).
+    """
+
+    @property
+    def endpoint_id(self) -> str: ...
 
     @property
     def track_id(self) -> str: ...
@@ -44,13 +52,13 @@ class PeerMedia(Protocol):
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
         """Apply a client offer and answer it; raises InvalidOffer."""
 
-    async def add_candidate(self, candidate: Candidate) -> None:
-        """Add a remote ICE candidate (mDNS candidates are dropped)."""
+    async def add_candidate(self, candidate: RemoteCandidate) -> None:
+        """Add a remote ICE candidate the Room has checked (usable, allowed address)."""
 
     def subscribe(self, source: TrackSource) -> None:
         """Forward ``source`` to this peer from the next negotiation on."""
 
-    def unsubscribe(self, track_id: str) -> None:
+    def unsubscribe(self, endpoint_id: str, track_id: str) -> None:
         """Stop forwarding; the m-line stays (inactive) as in Membrane."""
 
     def track_counts(self) -> tuple[int, int]:

@@ -5,6 +5,11 @@ visible endpoint on its ``connect`` event; its tracks are announced (``tracksAdd
 once its offer is answered; every ``tracksAdded``/``tracksRemoved`` sent to a peer is
 followed by an ``offerData`` round. docs/protocol.md ("Media events") has the order rules.
 
+Every client event is checked before it changes anything (rooms/sfu/peer_checks.py,
+bounds.py, offer_screen.py): a peer names only its own tracks, within the bounds of the
+injected ``Limits``, at a bounded rate; a refusal is an ``error`` event to that peer only.
+What one peer's changes tell the others is in fanout.py.
+
 Concurrency: everything runs on one event loop. State changes happen between awaits,
 so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 ``negotiating`` flag keeps at most one offerData -> sdpOffer -> sdpAnswer round open.
@@ -12,42 +17,30 @@ so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
-from rooms.display_names import endpoint_display_name
-from rooms.ice import integrated_turn_servers
 from rooms.limits import Limits
+from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
+from rooms.sfu import bounds
 from rooms.sfu import media_events as ev
+from rooms.sfu import peer_checks as checks
+from rooms.sfu.addresses import policy_for
 from rooms.sfu.config import MediaConfig
-from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory, TrackSource
+from rooms.sfu.connect_timers import ConnectTimers
+from rooms.sfu.fanout import Fanout
+from rooms.sfu.members import Member, new_member
+from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass
-class _Published:
-    source: TrackSource
-    metadata: dict[str, Any]
+# Sent once per flood: further events are dropped until the bucket refills.
+RATE_LIMITED = "rate limited (media_event_burst, media_events_per_second)"
 
 
-@dataclass
-class _Member:
-    info: PeerInfo
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    connected: bool = False
-    metadata: dict[str, Any] = field(default_factory=dict)
-    published: dict[str, _Published] = field(default_factory=dict)
-    media: PeerMedia | None = None
-    negotiating: bool = False  # offerData sent, sdpAnswer not yet
-    renegotiate_again: bool = False
-
-
-class Room:
+class Room(Fanout):
     """An SFU room; implements rooms.roomtypes.RoomLike."""
 
     def __init__(
@@ -56,14 +49,18 @@ class Room:
         *,
         outbox: RoomOutbox,
         media: MediaConfig,
+        limits: Limits,
         media_factory: PeerMediaFactory | None = None,
     ) -> None:
         self.name = name
         self._outbox = outbox
         self._config = media
+        self._limits = limits
+        self._policy = policy_for(media)
         self._factory = media_factory or self._default_factory
-        self._members: dict[str, _Member] = {}
+        self._members: dict[str, Member] = {}
         self._closing = False
+        self._timers = ConnectTimers(limits.connect_timeout_seconds, self._expired)
 
     def _default_factory(self, room: str, peer_id: str, on_failure: Any) -> PeerMedia:
         # Imported here so the signaling half stays importable without aiortc loaded.
@@ -82,9 +79,14 @@ class Room:
             return
         if self._closing:
             raise JoinRefused(JoinRefusal.UNAVAILABLE)
-        if len(self._members) >= max_participants:
+        # The room limit counts who others can see; admitted peers that have not connected
+        # yet are bounded apart (as many again), so joins alone cannot grow the room.
+        visible = sum(1 for m in self._members.values() if m.connected)
+        if visible >= max_participants or len(self._members) - visible >= max_participants:
             raise JoinRefused(JoinRefusal.FULL)
-        self._members[peer.peer_id] = _Member(info=peer)
+        member = new_member(peer, self._limits, max_participants)
+        self._members[peer.peer_id] = member
+        self._timers.start(member)
         logger.info("room %s: peer %s admitted", self.name, peer.peer_id)
 
     async def remove_peer(self, peer_id: str, reason: RemovalReason) -> None:
@@ -92,6 +94,7 @@ class Room:
         if member is None:
             return
         logger.info("room %s: peer %s removed (%s)", self.name, peer_id, reason)
+        self._timers.stop(member)
         try:
             await self._hide(member)
             await self._close_media(member)
@@ -103,10 +106,18 @@ class Room:
         if member is None:
             logger.info("room %s: media event from unknown peer %s dropped", self.name, peer_id)
             return
+        # Before any parsing: a flood costs its sender its events, and nobody else anything.
+        if not member.bucket.take():
+            if member.bucket.should_warn():
+                logger.info("room %s: peer %s rate limited", self.name, peer_id)
+                await self._send(member, ev.error(RATE_LIMITED))
+            return
         try:
             event = ev.parse_client_event(data)
         except ev.MediaEventError as exc:
-            logger.info("room %s: peer %s sent a bad media event: %s", self.name, peer_id, exc)
+            logger.info(
+                "room %s: peer %s sent a bad media event: %s", self.name, peer_id, clip(exc.message)
+            )
             await self._send(member, ev.error(exc.message))
             return
         async with member.lock:
@@ -116,7 +127,7 @@ class Room:
                 await self._dispatch(member, event)
             except ev.MediaEventError as exc:
                 if self._members.get(peer_id) is member:
-                    logger.info("room %s: peer %s: %s", self.name, peer_id, exc)
+                    logger.info("room %s: peer %s: %s", self.name, peer_id, clip(exc.message))
                     await self._send(member, ev.error(exc.message))
             except Exception:
                 # The one boundary for failures inside aiortc: the peer hears of it, the room
@@ -131,11 +142,13 @@ class Room:
         self._closing = True
         for peer_id in list(self._members):
             await self.remove_peer(peer_id, reason)
+        # Timers of removed peers are cancelled; one already removing its peer finishes.
+        await self._timers.wait()
         logger.info("room %s: closed (%s)", self.name, reason)
 
     # --- events -------------------------------------------------------------------
 
-    async def _dispatch(self, member: _Member, event: ev.ClientEvent) -> None:
+    async def _dispatch(self, member: Member, event: ev.ClientEvent) -> None:
         if isinstance(event, ev.Connect):
             await self._connect(member, event)
         elif isinstance(event, ev.Unsupported):
@@ -145,9 +158,10 @@ class Room:
         elif isinstance(event, ev.Disconnect):
             await self._hide(member)
             await self._close_media(member)
+            self._timers.start(member)  # admitted, invisible: the squatting rule again
         elif isinstance(event, ev.UpdateEndpointMetadata):
-            member.metadata = event.metadata
-            await self._broadcast(member, ev.endpoint_updated(member.info.peer_id, event.metadata))
+            member.metadata = checks.endpoint_metadata(member, event.metadata, self._limits)
+            await self._broadcast(member, ev.endpoint_updated(member.peer_id, member.metadata))
         elif isinstance(event, ev.UpdateTrackMetadata):
             await self._update_track(member, event)
         elif isinstance(event, ev.RenegotiateTracks):
@@ -155,16 +169,21 @@ class Room:
         elif isinstance(event, ev.SdpOffer):
             await self._answer(member, member.media, event)
         elif isinstance(event, ev.Candidate):
-            await member.media.add_candidate(event)
+            candidate = checks.checked_candidate(
+                member, event, self._limits, self._policy, self._label(member)
+            )
+            if candidate is not None:
+                await member.media.add_candidate(candidate)
 
-    async def _connect(self, member: _Member, event: ev.Connect) -> None:
+    async def _connect(self, member: Member, event: ev.Connect) -> None:
         if member.connected:
             raise ev.MediaEventError("already connected")
+        metadata = checks.endpoint_metadata(member, event.metadata, self._limits)
+        if sum(1 for m in self._members.values() if m.connected) >= member.max_participants:
+            raise ev.MediaEventError("room full")  # stays unconnected: its timer removes it
         peer_id = member.info.peer_id
-        name = endpoint_display_name(
-            member.info.display_name, event.metadata, Limits().display_name_chars
-        )
-        member.metadata = {**event.metadata, "displayName": name}
+        member.metadata = metadata
+        self._timers.stop(member)
         member.media = self._factory(self.name, peer_id, lambda: self._on_media_failed(peer_id))
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
@@ -190,23 +209,32 @@ class Room:
         if any(view.tracks for view in views):
             await self._renegotiate(member)
 
-    async def _update_track(self, member: _Member, event: ev.UpdateTrackMetadata) -> None:
+    async def _update_track(self, member: Member, event: ev.UpdateTrackMetadata) -> None:
+        bounds.check_owned(member.peer_id, event.track_id)
         published = member.published.get(event.track_id)
         if published is None:
-            raise ev.MediaEventError(f"unknown track {event.track_id!r}")
+            raise ev.MediaEventError(f"unknown track {clip(event.track_id)!r}")
+        bounds.check_track_metadata(event.track_id, event.metadata, self._limits)
         published.metadata = event.metadata
         message = ev.track_updated(member.info.peer_id, event.track_id, event.metadata)
         await self._broadcast(member, message)
 
-    async def _answer(self, member: _Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
+    async def _answer(self, member: Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
         peer_id = member.info.peer_id
         # Also for an offer nobody asked for: no offerData may cross it (ref 2.4).
         member.negotiating = True
         try:
+            # Checked before any aiortc work: a refused offer costs no SDP parsing.
+            offer = checks.checked_offer(
+                member, offer, self._limits, self._policy, self._label(member)
+            )
             outcome = await media.apply_offer(offer)
         except InvalidOffer as exc:
             member.negotiating = False
             raise ev.MediaEventError(f"invalid sdpOffer: {exc}") from None
+        except ev.MediaEventError:
+            member.negotiating = False
+            raise
         if self._members.get(peer_id) is not member or member.media is not media:
             return  # removed or disconnected meanwhile; its media is closed
         await self._send(member, ev.sdp_answer(outcome.answer_sdp, outcome.mid_to_track_id))
@@ -221,104 +249,20 @@ class Room:
             member.renegotiate_again = False
             await self._renegotiate(member)
 
-    # --- publishing -----------------------------------------------------------------
-
-    async def _publish(
-        self, member: _Member, sources: list[TrackSource], metadata: dict[str, dict[str, Any]]
-    ) -> None:
-        tracks: dict[str, dict[str, Any]] = {}
-        for source in sources:
-            member.published[source.track_id] = _Published(
-                source, metadata.get(source.track_id, {})
-            )
-            tracks[source.track_id] = member.published[source.track_id].metadata
-        logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
-        # State first, for everyone, before any await; then the events.
-        others = self._visible_others(member)
-        for other in others:
-            if other.media is not None:
-                for source in sources:
-                    other.media.subscribe(source)
-        await self._tell(others, ev.tracks_added(member.info.peer_id, tracks))
-
-    async def _unpublish(self, member: _Member, track_ids: list[str]) -> None:
-        gone = [tid for tid in track_ids if member.published.pop(tid, None) is not None]
-        if not gone:
+    async def _expired(self, member: Member) -> None:
+        """A peer admitted but not connected within connect_timeout_seconds leaves."""
+        if self._members.get(member.peer_id) is not member or member.connected:
             return
-        logger.info("room %s: peer %s unpublishes %s", self.name, member.info.peer_id, gone)
-        others = self._visible_others(member)
-        self._unsubscribe(others, gone)
-        await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
+        logger.info("room %s: peer %s did not connect in time", self.name, member.peer_id)
+        await self.remove_peer(member.peer_id, RemovalReason.CONNECT_TIMEOUT)
 
-    async def _hide(self, member: _Member) -> None:
-        """Make a connected peer invisible: tracksRemoved, then endpointRemoved (ref 2.4)."""
-        if not member.connected:
-            return
-        member.connected = False
-        peer_id = member.info.peer_id
-        gone = list(member.published)
-        member.published.clear()
-        if self._closing:
-            return
-        others = self._visible_others(member)
-        self._unsubscribe(others, gone)
-        for other in others:
-            if not other.connected:
-                continue  # hidden meanwhile
-            if gone:
-                await self._send(other, ev.tracks_removed(peer_id, gone))
-            await self._send(other, ev.endpoint_removed(peer_id))
-            if gone:
-                await self._renegotiate(other)
+    def _label(self, member: Member) -> str:
+        return f"room {self.name} peer {member.peer_id}"
 
-    def _unsubscribe(self, others: list[_Member], track_ids: list[str]) -> None:
-        for other in others:
-            if other.media is not None:
-                for track_id in track_ids:
-                    other.media.unsubscribe(track_id)
-
-    async def _tell(self, others: list[_Member], data: str) -> None:
-        """Send a tracksAdded/tracksRemoved to each still-visible peer, each followed by offerData."""
-        for other in others:
-            if other.connected:
-                await self._send(other, data)
-                await self._renegotiate(other)
-
-    async def _renegotiate(self, member: _Member, *, requested: bool = False) -> None:
-        """Send offerData, or note that another round is due once the open one ends."""
-        media = member.media
-        if media is None or not member.connected:
-            return
-        if member.negotiating:
-            member.renegotiate_again = True
-            return
-        audio, video = media.track_counts()
-        # An offerData with nothing to negotiate makes clients loop (RTC-228, ref 2.4).
-        if not requested and audio == 0 and video == 0:
-            return
-        member.negotiating = True
-        turn_servers = integrated_turn_servers(member.info.peer_id, self._config)
-        await self._send(member, ev.offer_data(audio, video, turn_servers))
-
-    # --- helpers ---------------------------------------------------------------------
-
-    def _visible_others(self, member: _Member) -> list[_Member]:
-        return [m for m in self._members.values() if m.connected and m is not member]
-
-    async def _broadcast(self, member: _Member, data: str) -> None:
-        for other in self._visible_others(member):
-            await self._send(other, data)
-
-    async def _send(self, member: _Member, data: str) -> None:
-        try:
-            await self._outbox.media_event(member.info, data)
-        except Exception:
-            # One unreachable peer must not stop the events due to the others.
-            logger.exception("room %s: media event to peer %s lost", self.name, member.info.peer_id)
-
-    async def _close_media(self, member: _Member) -> None:
+    async def _close_media(self, member: Member) -> None:
         media, member.media = member.media, None
         member.negotiating = member.renegotiate_again = False
+        member.forget_connection()
         if media is not None:
             await media.close()
 

@@ -86,3 +86,56 @@ def ice_credentials(sdp: str) -> tuple[str, str] | None:
         elif line.startswith("a=ice-pwd:") and pwd is None:
             pwd = line.split(":", 1)[1].strip()
     return (ufrag, pwd) if ufrag and pwd else None
+
+
+def keep_codecs(sdp: str, wanted: dict[str, str]) -> str:
+    """Keep, in each m-line of a CRLF ``sdp``, only the codec ``wanted[kind]`` names (e.g.
+    ``{"video": "vp8"}``) and its RTX, with their rtpmap/fmtp/rtcp-fb lines.
+
+    The server forwards one codec per kind and answers with nothing else; a Chrome video
+    m-line lists ~25 payload types, and aiortc parses, deep-copies and matches every one of
+    them (docs/benchmarks.md "Hostile peers"). An m-line without the wanted codec is left
+    as it is: the answer step refuses it with a precise message.
+    """
+    lines = sdp.split("\r\n")
+    starts = [i for i, line in enumerate(lines) if line.startswith("m=")]
+    if not starts:
+        return sdp
+    out = lines[: starts[0]]
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        out += _keep_section_codecs(lines[start:end], wanted)
+    return "\r\n".join(out)
+
+
+def _keep_section_codecs(section: list[str], wanted: dict[str, str]) -> list[str]:
+    head = section[0].split(" ")
+    name = wanted.get(head[0][2:])
+    if name is None or len(head) < 4:
+        return section
+    codecs: dict[str, str] = {}  # payload type -> codec name, lower case
+    apt: dict[str, str] = {}  # rtx payload type -> the payload type it repairs
+    for line in section:
+        if line.startswith("a=rtpmap:"):
+            pt, _, rest = line[len("a=rtpmap:") :].partition(" ")
+            codecs[pt] = rest.split("/", 1)[0].lower()
+        elif line.startswith("a=fmtp:") and " apt=" in f" {line}":
+            pt, _, params = line[len("a=fmtp:") :].partition(" ")
+            for param in params.split(";"):
+                key, _, value = param.strip().partition("=")
+                if key == "apt":
+                    apt[pt] = value
+    keep = {pt for pt, codec in codecs.items() if codec == name}
+    keep |= {pt for pt, repaired in apt.items() if codecs.get(pt) == "rtx" and repaired in keep}
+    if not keep:
+        return section
+    formats = [pt for pt in head[3:] if pt in keep]
+    out = [" ".join(head[:3] + formats)]
+    for line in section[1:]:
+        for prefix in ("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:"):
+            if line.startswith(prefix):
+                pt = line[len(prefix) :].split(" ", 1)[0]
+                if pt != "*" and pt not in keep:
+                    break
+        else:
+            out.append(line)
+    return out

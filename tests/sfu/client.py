@@ -285,6 +285,9 @@ class RoutingOutbox:
     def __init__(self) -> None:
         self.clients: dict[str, MediaClient] = {}
         self.left: list[tuple[str, RemovalReason]] = []
+        # The Room under test; request_removal acts as its owner (the RoomHost).
+        self.room: Any = None
+        self.removals: set[asyncio.Task[None]] = set()
 
     async def media_event(self, peer: PeerInfo, data: str) -> None:
         client = self.clients.get(peer.peer_id)
@@ -293,3 +296,10 @@ class RoutingOutbox:
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
         self.left.append((peer.peer_id, reason))
+
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        """As the room's owner does: remove the peer in a task of its own."""
+        assert self.room is not None, "set outbox.room to the Room under test"
+        task = asyncio.get_running_loop().create_task(self.room.remove_peer(peer_id, reason))
+        self.removals.add(task)
+        task.add_done_callback(self.removals.discard)

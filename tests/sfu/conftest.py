@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiortc import RTCPeerConnection
 
+from rooms.limits import Limits
 from rooms.messages import RemovalReason
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
@@ -21,7 +22,8 @@ class Harness:
 
     def __init__(self, config: MediaConfig) -> None:
         self.outbox = RoutingOutbox()
-        self.room = Room("testroom", outbox=self.outbox, media=config)
+        self.room = Room("testroom", outbox=self.outbox, media=config, limits=Limits())
+        self.outbox.room = self.room
         self.clients: list[MediaClient] = []
 
     async def client(self, peer_id: str) -> MediaClient:

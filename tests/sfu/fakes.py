@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.messages import RemovalReason
 from rooms.roomtypes import PeerInfo
-from rooms.sfu.media_events import Candidate, SdpOffer, TrackKind
+from rooms.sfu.candidates import RemoteCandidate
+from rooms.sfu.media_events import SdpOffer, TrackKind
 from rooms.sfu.peer_media import FailureCallback, OfferOutcome, TrackSource
 
 
@@ -18,12 +20,22 @@ class FakeOutbox:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.left: list[tuple[str, RemovalReason]] = []
+        # The Room under test; request_removal acts as its owner (the RoomHost).
+        self.room: Any = None
+        self.removals: set[asyncio.Task[None]] = set()
 
     async def media_event(self, peer: PeerInfo, data: str) -> None:
         self.events.append((peer.peer_id, json.loads(data)))
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
         self.left.append((peer.peer_id, reason))
+
+    def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
+        """As the room's owner does: remove the peer in a task of its own (awaited by close)."""
+        assert self.room is not None, "set outbox.room to the Room under test"
+        task = asyncio.get_running_loop().create_task(self.room.remove_peer(peer_id, reason))
+        self.removals.add(task)
+        task.add_done_callback(self.removals.discard)
 
     def types_for(self, peer_id: str) -> list[str]:
         """Event types sent to one peer, custom events as custom:<inner>."""
@@ -39,6 +51,7 @@ class FakeOutbox:
 
 @dataclass(frozen=True)
 class FakeSource:
+    endpoint_id: str
     track_id: str
     kind: TrackKind
 
@@ -49,17 +62,20 @@ class FakeMedia:
 
     peer_id: str
     on_failure: FailureCallback
-    subscribed: list[str] = field(default_factory=list)
+    subscriptions: list[tuple[str, str]] = field(default_factory=list)  # (endpoint, track)
     slots: list[tuple[TrackKind, str]] = field(default_factory=list)
     own: set[str] = field(default_factory=set)
     bound: int = 0
     closed: bool = False
-    candidates: list[Candidate] = field(default_factory=list)
+    candidates: list[RemoteCandidate] = field(default_factory=list)
+    offers: list[SdpOffer] = field(default_factory=list)
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
+        self.offers.append(offer)
         ids = set(offer.mid_to_track_id.values())
         added = [
-            FakeSource(t, "audio" if "audio" in t else "video") for t in sorted(ids - self.own)
+            FakeSource(self.peer_id, t, "audio" if "audio" in t else "video")
+            for t in sorted(ids - self.own)
         ]
         removed = sorted(self.own - ids)
         self.own = ids
@@ -72,15 +88,19 @@ class FakeMedia:
             removed=removed,
         )
 
-    async def add_candidate(self, candidate: Candidate) -> None:
+    async def add_candidate(self, candidate: RemoteCandidate) -> None:
         self.candidates.append(candidate)
 
+    @property
+    def subscribed(self) -> list[str]:
+        return [track_id for _, track_id in self.subscriptions]
+
     def subscribe(self, source: TrackSource) -> None:
-        self.subscribed.append(source.track_id)
+        self.subscriptions.append((source.endpoint_id, source.track_id))
         self.slots.append((source.kind, source.track_id))
 
-    def unsubscribe(self, track_id: str) -> None:
-        self.subscribed.remove(track_id)
+    def unsubscribe(self, endpoint_id: str, track_id: str) -> None:
+        self.subscriptions.remove((endpoint_id, track_id))
 
     def track_counts(self) -> tuple[int, int]:
         audio = sum(1 for kind, _ in self.slots if kind == "audio")

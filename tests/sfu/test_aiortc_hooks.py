@@ -17,8 +17,16 @@ import aioice
 import aiortc
 import pytest
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, clock, rtcrtpreceiver
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtcrtpparameters import RTCRtpSendParameters
-from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
+from aiortc.rtp import (
+    RTCP_PSFB_APP,
+    RTCP_PSFB_FIR,
+    RTCP_PSFB_PLI,
+    RtcpPsfbPacket,
+    RtpPacket,
+    unpack_remb_fci,
+)
 
 from rooms.sfu import aiortc_hooks, vp8
 from rooms.sfu.aiortc_hooks.receive import _ReceiveTap
@@ -327,3 +335,29 @@ def test_encoded_receiver_install_replaces_the_decoder_worker_once() -> None:
     encoded_receiver.install()
     encoded_receiver.install()
     assert rtcrtpreceiver.decoder_worker is encoded_receiver._dispatching_worker
+
+
+async def test_lazy_bitrate_estimators_build_on_the_first_packet_and_still_send_remb(
+    peers: Peers,
+) -> None:
+    client, worker = peers
+    aiortc_hooks.lazy_bitrate_estimators()
+    assert rtcrtpreceiver.RemoteBitrateEstimator is not RemoteBitrateEstimator
+    sender = client.addTransceiver(TinyCamera(), direction="sendonly").sender
+    rembs: list[int] = []
+    handle = sender._handle_rtcp_packet
+
+    async def recording(packet: object) -> None:
+        if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+            rembs.append(unpack_remb_fci(packet.fci)[0])
+        await handle(packet)
+
+    sender._handle_rtcp_packet = recording  # type: ignore[method-assign]
+    await offer(client, worker)
+    receiver = worker.getTransceivers()[0].receiver
+    estimator = receiver._RTCRtpReceiver__remote_bitrate_estimator  # type: ignore[attr-defined]
+    assert not isinstance(estimator, RemoteBitrateEstimator)  # nothing built before a packet
+    aiortc_hooks.tap_receiver(receiver, lambda packet: None, label="test")
+    await answer(client, worker)
+    # The worker's REMB still reaches the publisher once video flows.
+    await eventually(lambda: bool(rembs), timeout=10)

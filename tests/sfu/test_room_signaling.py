@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rooms.limits import Limits
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo
 from rooms.sfu.config import MediaConfig
@@ -23,6 +24,17 @@ def connect(name: str = "") -> str:
     return json.dumps({"type": "connect", "data": {"metadata": {"displayName": name}}})
 
 
+def sdp_for(mid_to_track: dict[str, str]) -> str:
+    """A minimal SDP with one m-line per mid (the fake media reads only the maps)."""
+    lines = ["v=0"]
+    for mid, track_id in mid_to_track.items():
+        kind = "audio" if "audio" in track_id else "video"
+        lines += [f"m={kind} 9 UDP/TLS/RTP/SAVPF 96", f"a=mid:{mid}", "a=sendonly"]
+    if not mid_to_track:
+        lines += ["m=video 9 UDP/TLS/RTP/SAVPF 96", "a=mid:0", "a=inactive"]
+    return "\r\n".join(lines) + "\r\n"
+
+
 def offer(mid_to_track: dict[str, str], metadata: dict[str, Any] | None = None) -> str:
     return json.dumps(
         {
@@ -30,7 +42,7 @@ def offer(mid_to_track: dict[str, str], metadata: dict[str, Any] | None = None) 
             "data": {
                 "type": "sdpOffer",
                 "data": {
-                    "sdpOffer": {"type": "offer", "sdp": "v=0\r\n"},
+                    "sdpOffer": {"type": "offer", "sdp": sdp_for(mid_to_track)},
                     "trackIdToTrackMetadata": metadata
                     or {t: {"type": "camera", "active": True} for t in mid_to_track.values()},
                     "midToTrackId": mid_to_track,
@@ -47,7 +59,8 @@ RENEGOTIATE = json.dumps({"type": "custom", "data": {"type": "renegotiateTracks"
 def setup() -> tuple[Room, FakeOutbox, FakeMediaFactory]:
     outbox = FakeOutbox()
     factory = FakeMediaFactory()
-    room = Room("r1", outbox=outbox, media=MediaConfig(), media_factory=factory)
+    room = Room("r1", outbox=outbox, media=MediaConfig(), limits=Limits(), media_factory=factory)
+    outbox.room = room
     return room, outbox, factory
 
 
@@ -82,7 +95,8 @@ async def test_admitted_peer_is_invisible_until_connect(setup: Any) -> None:
     await room.handle_media_event("b", connect("Bob"))
     assert outbox.types_for("a") == ["connected", "endpointAdded"]
     added = outbox.for_peer("a", "endpointAdded")[0]["data"]
-    assert added == {"id": "b", "type": "webrtc", "metadata": {"displayName": "Bob"}}
+    # The name checked at join ("B") wins over the one in connect.
+    assert added == {"id": "b", "type": "webrtc", "metadata": {"displayName": "B"}}
 
 
 async def test_publisher_tracks_reach_others_with_offer_data(setup: Any) -> None:
@@ -154,7 +168,9 @@ async def test_metadata_updates_reach_others(setup: Any) -> None:
     await publish(room, "a", {"0": "a:video1"})
     await room.handle_media_event(
         "a",
-        json.dumps({"type": "updateEndpointMetadata", "data": {"metadata": {"displayName": "Z"}}}),
+        json.dumps(
+            {"type": "updateEndpointMetadata", "data": {"metadata": {"displayName": "Z", "x": 1}}}
+        ),
     )
     await room.handle_media_event(
         "a",
@@ -168,9 +184,10 @@ async def test_metadata_updates_reach_others(setup: Any) -> None:
             }
         ),
     )
+    # The rest of the metadata changes; the name stays the one checked at join.
     assert outbox.for_peer("b", "endpointUpdated")[0]["data"] == {
         "id": "a",
-        "metadata": {"displayName": "Z"},
+        "metadata": {"displayName": "A", "x": 1},
     }
     assert outbox.for_peer("b", "trackUpdated")[0]["data"] == {
         "endpointId": "a",

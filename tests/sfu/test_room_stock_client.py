@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rooms.limits import Limits
 from rooms.roomtypes import PeerInfo
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.room import Room
@@ -31,7 +32,11 @@ def offer_datas(outbox: FakeOutbox, peer_id: str) -> list[dict[str, Any]]:
 
 def make_room(config: MediaConfig = TURN) -> tuple[Room, FakeOutbox]:
     outbox = FakeOutbox()
-    return Room("r1", outbox=outbox, media=config, media_factory=FakeMediaFactory()), outbox
+    room = Room(
+        "r1", outbox=outbox, media=config, limits=Limits(), media_factory=FakeMediaFactory()
+    )
+    outbox.room = room
+    return room, outbox
 
 
 async def test_offer_data_carries_turn_servers_with_credentials_for_that_peer() -> None:
@@ -66,6 +71,10 @@ async def test_a_peer_that_joined_without_a_name_takes_it_from_connect_or_is_a_g
     await room.handle_media_event("b", connect({"displayName": " Bob ", "emoji": "x"}))
     await room.add_peer(PeerInfo("c", "chan.c", ""), max_participants=4)
     await room.handle_media_event("c", connect({"displayName": "x" * 65}))
+    assert outbox.for_peer("c", "error")  # past display_name_chars: refused, still unconnected
+    await room.handle_media_event("c", connect({}))
+    assert outbox.for_peer("c", "error")  # past display_name_chars: refused, still unconnected
+    await room.handle_media_event("c", connect({}))
     added = {e["data"]["id"]: e["data"]["metadata"] for e in outbox.for_peer("a", "endpointAdded")}
     assert added == {
         "b": {"displayName": "Bob", "emoji": "x"},

@@ -55,3 +55,38 @@ def test_candidate_lines_come_from_the_first_m_line() -> None:
 def test_ice_credentials_are_the_first_pair() -> None:
     assert sdp_text.ice_credentials(OFFER) == ("abcd", "0123456789012345678901")
     assert sdp_text.ice_credentials("v=0\r\n") is None
+
+
+def test_keep_codecs_keeps_the_forwarded_codec_and_its_rtx_only() -> None:
+    sdp = "\r\n".join(
+        [
+            "v=0",
+            "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103",
+            "a=mid:0",
+            "a=rtpmap:96 VP8/90000",
+            "a=rtcp-fb:96 nack pli",
+            "a=rtpmap:97 rtx/90000",
+            "a=fmtp:97 apt=96",
+            "a=rtpmap:102 H264/90000",
+            "a=rtcp-fb:102 nack",
+            "a=fmtp:102 packetization-mode=1",
+            "a=rtpmap:103 rtx/90000",
+            "a=fmtp:103 apt=102",
+            "a=rtcp-fb:* transport-cc",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111 0",
+            "a=rtpmap:111 opus/48000/2",
+            "a=fmtp:111 minptime=10;useinbandfec=1",
+            "a=rtpmap:0 PCMU/8000",
+            "m=video 9 UDP/TLS/RTP/SAVPF 102",
+            "a=rtpmap:102 H264/90000",
+            "",
+        ]
+    )
+    kept = sdp_text.keep_codecs(sdp, {"audio": "opus", "video": "vp8"}).split("\r\n")
+    assert kept[1] == "m=video 9 UDP/TLS/RTP/SAVPF 96 97"
+    first = kept[: kept.index("m=audio 9 UDP/TLS/RTP/SAVPF 111")]
+    assert not [line for line in first if " 102" in line or ":102" in line or ":103" in line]
+    assert "a=rtcp-fb:* transport-cc" in kept and "a=fmtp:97 apt=96" in kept
+    assert "m=audio 9 UDP/TLS/RTP/SAVPF 111" in kept and "a=rtpmap:0 PCMU/8000" not in kept
+    # No VP8 at all: left as it is, for the answer step to refuse precisely.
+    assert kept[-3:] == ["m=video 9 UDP/TLS/RTP/SAVPF 102", "a=rtpmap:102 H264/90000", ""]

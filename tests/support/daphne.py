@@ -35,6 +35,8 @@ def embedded_env(database_path: Path, **overrides: str) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DATABASE_URL=f"sqlite:///{database_path}",
         REDIS_URL="",
+        # Browsers and bots on this host, loopback included: ICE checks to them are allowed.
+        ICE_ALLOWED_REMOTE_NETWORKS="0.0.0.0/0,::/0",
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)

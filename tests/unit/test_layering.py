@@ -34,17 +34,8 @@ def test_no_module_of_the_app_imports_the_project_package() -> None:
 HOOKS = ROOMS / "sfu" / "aiortc_hooks"
 _ATTRIBUTE_FUNCTIONS = {"getattr", "setattr", "hasattr", "delattr"}
 
-# Temporary: switched after the room-rules merge (its branch edits both files), to the
-# rooms.sfu.aiortc_hooks functions named here. (path, expression) -> replacement.
+# (path, expression) -> why it is not a hook.
 ALLOWED_PRIVATE_ACCESS = {
-    ("rooms/sfu/endpoint.py", "transceiver._codecs"): "transceiver_codecs / keep_codecs",
-    ("rooms/sfu/endpoint.py", "t._offerDirection"): "offered_direction",
-    ("rooms/sfu/endpoint.py", "receiver._send_rtcp_pli"): "send_pli",
-    ("rooms/sfu/network.py", "connection._protocols"): "add_host_protocols",
-    (
-        "rooms/sfu/network.py",
-        "transceiver.receiver.transport.transport.iceGatherer._connection",
-    ): "ice_connection",
     # Not aiortc: Twisted's write buffer, the one place the unsent bytes are kept
     # (rooms/web/serve.py); tests/unit/test_serve.py guards it. Permanent.
     ("rooms/web/serve.py", "transport._tempDataLen"): "none: Twisted, not aiortc",

@@ -88,9 +88,18 @@ export function remoteTracksByMid(
   return result;
 }
 
-/** Track ids are `<endpointId>:<uuid>`, as the Membrane client makes them. */
+/**
+ * Track ids are `<endpointId>:<uuid>`, as the Membrane client makes them; the server refuses
+ * any other id from a peer (docs/protocol.md, "Track ids belong to their endpoint").
+ */
 export function makeTrackId(endpointId: string, uuid: string): string {
   return `${endpointId}:${uuid}`;
+}
+
+/** The endpoint a track id names as its owner: everything before the first `:`. */
+export function endpointOfTrack(trackId: string): string {
+  const colon = trackId.indexOf(":");
+  return colon < 0 ? "" : trackId.slice(0, colon);
 }
 
 /** Codec preferences that leave only VP8 (video) or Opus (audio), plus video RTX. */

@@ -27,7 +27,8 @@ import type { TrackType } from "../protocol/metadata";
 import { type LocalTrack, LocalTracks } from "./localTracks";
 import { PeerSession, type SessionCallbacks, type SessionLike } from "./peerSession";
 import type { ChannelLike, SocketLike } from "./phoenixTypes";
-import { initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
+import { endpointOfTrack } from "./negotiation";
+import { findTrack, initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
 
 export interface RoomClientOptions {
   readonly roomName: string;
@@ -60,7 +61,8 @@ export class RoomClient {
   private channel: ChannelLike | null = null;
   private session: SessionLike | null = null;
   private readonly local = new LocalTracks();
-  private readonly remoteMedia = new Map<string, MediaStreamTrack>();
+  /** Received media by endpoint id, then track id: a track id alone never selects it. */
+  private readonly remoteMedia = new Map<string, Map<string, MediaStreamTrack>>();
   private mediaFailures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private socketStarted = false;
@@ -81,8 +83,8 @@ export class RoomClient {
     return () => this.listeners.delete(listener);
   }
 
-  remoteTrack(trackId: string): MediaStreamTrack | null {
-    return this.remoteMedia.get(trackId) ?? null;
+  remoteTrack(endpointId: string, trackId: string): MediaStreamTrack | null {
+    return this.remoteMedia.get(endpointId)?.get(trackId) ?? null;
   }
 
   localTrack(type: TrackType): LocalTrack | null {
@@ -178,9 +180,13 @@ export class RoomClient {
         },
         onRemoteTrack: (trackId, track) => {
           if (session !== this.session) return;
-          this.remoteMedia.set(trackId, track);
+          // tracksAdded (which names the endpoint) precedes the answer that maps the track.
+          const endpointId = findTrack(this.currentState, trackId)?.endpointId ?? endpointOfTrack(trackId);
+          const tracks = this.remoteMedia.get(endpointId) ?? new Map<string, MediaStreamTrack>();
+          tracks.set(trackId, track);
+          this.remoteMedia.set(endpointId, tracks);
           const before = this.currentState;
-          this.dispatch({ type: "remoteMedia", trackId, kind: track.kind });
+          this.dispatch({ type: "remoteMedia", endpointId, trackId, kind: track.kind });
           if (this.currentState === before) this.notify();
         },
         onConnected: () => {
@@ -252,13 +258,17 @@ export class RoomClient {
         this.log(`server error: ${event.data.message}`);
         if (event.data.message.startsWith("invalid sdpOffer")) this.restartChannel(MESSAGES.mediaFailed);
         return;
-      case "tracksRemoved":
-        for (const trackId of event.data.trackIds) this.remoteMedia.delete(trackId);
+      case "tracksRemoved": {
+        const tracks = this.remoteMedia.get(event.data.endpointId);
+        for (const trackId of event.data.trackIds) tracks?.delete(trackId);
         break;
+      }
       case "endpointRemoved":
         if (event.data.id === this.currentState.selfId) {
           this.dropChannel();
           this.dropSession();
+        } else {
+          this.remoteMedia.delete(event.data.id);
         }
         break;
       default:

@@ -44,7 +44,7 @@ export type RoomAction =
   | { type: "left" }
   | { type: "mediaEvent"; event: ServerEvent }
   /** A remote track's media arrived: its kind settles a type its metadata did not name. */
-  | { type: "remoteMedia"; trackId: string; kind: string };
+  | { type: "remoteMedia"; endpointId: string; trackId: string; kind: string };
 
 export const initialRoomState: RoomState = {
   status: "idle",
@@ -157,8 +157,9 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       if (isFinal(state.status)) return state;
       return applyMediaEvent(state, action.event);
     case "remoteMedia": {
-      const track = findTrack(state, action.trackId);
-      const endpoint = track && state.endpoints[track.endpointId];
+      // Keyed by (endpoint, track): a track id is only ever looked up in its own endpoint.
+      const endpoint = state.endpoints[action.endpointId];
+      const track = endpoint?.tracks[action.trackId];
       if (!track || !endpoint || !track.metadata.inferred) return state;
       const metadata = withMediaKind(track.metadata, action.kind);
       return withEndpoint(state, { ...endpoint, tracks: { ...endpoint.tracks, [track.id]: { ...track, metadata } } });

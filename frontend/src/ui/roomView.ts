@@ -4,7 +4,6 @@
  */
 
 import type { RoomClient } from "../client/roomClient";
-import { findTrack } from "../client/roomState";
 import {
   buildParticipants,
   buildTiles,
@@ -114,7 +113,8 @@ export class RoomView {
     if (model.isSelf) {
       return this.client.localTrack(model.kind === "screen" ? "screensharing" : "camera")?.track ?? null;
     }
-    return model.videoTrackId ? this.client.remoteTrack(model.videoTrackId) : null;
+    if (!model.endpointId || !model.videoTrackId) return null;
+    return this.client.remoteTrack(model.endpointId, model.videoTrackId);
   }
 
   private renderTiles(models: readonly TileModel[]): void {
@@ -166,8 +166,9 @@ export class RoomView {
     for (const endpoint of Object.values(state.endpoints)) {
       for (const track of Object.values(endpoint.tracks)) {
         if (track.metadata.type !== "microphone") continue;
-        const media = this.client.remoteTrack(track.id);
-        if (media) playing.set(track.id, media);
+        const media = this.client.remoteTrack(endpoint.id, track.id);
+        // Keyed by endpoint and track: two endpoints' track ids never share an element.
+        if (media) playing.set(`${endpoint.id}/${track.id}`, media);
       }
     }
     this.sinks.sync(playing);
@@ -176,9 +177,10 @@ export class RoomView {
     watched.set(SELF_CAMERA_KEY, this.client.localTrack("microphone")?.track ?? null);
     for (const model of models) {
       if (model.isSelf || model.kind !== "camera") continue;
-      const trackId = model.audioTrackId;
-      const active = trackId !== null && findTrack(state, trackId)?.metadata.active === true;
-      watched.set(model.key, active && trackId ? this.client.remoteTrack(trackId) : null);
+      const { endpointId, audioTrackId: trackId } = model;
+      const track = endpointId && trackId ? state.endpoints[endpointId]?.tracks[trackId] : undefined;
+      const active = track?.metadata.active === true;
+      watched.set(model.key, active && endpointId && trackId ? this.client.remoteTrack(endpointId, trackId) : null);
     }
     for (const key of this.watchedKeys) {
       if (!watched.has(key)) this.levels.watch(key, null);

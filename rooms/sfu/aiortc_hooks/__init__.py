@@ -17,6 +17,7 @@ from rooms.sfu.aiortc_hooks.ice import (
     ComponentGathering,
     add_host_protocols,
     gathering_replaced,
+    guard_checks,
     ice_connection,
     ice_connections,
     remote_ice_ufrag,
@@ -25,7 +26,12 @@ from rooms.sfu.aiortc_hooks.ice import (
     stock_gathering,
 )
 from rooms.sfu.aiortc_hooks.negotiation import keep_codecs, offered_direction, transceiver_codecs
-from rooms.sfu.aiortc_hooks.receive import PacketHandler, send_pli, tap_receiver
+from rooms.sfu.aiortc_hooks.receive import (
+    PacketHandler,
+    lazy_bitrate_estimators,
+    send_pli,
+    tap_receiver,
+)
 from rooms.sfu.aiortc_hooks.send import (
     DtlsRoute,
     SenderReportCounter,
@@ -42,9 +48,11 @@ __all__ = [
     "add_host_protocols",
     "extension_ids",
     "gathering_replaced",
+    "guard_checks",
     "ice_connection",
     "ice_connections",
     "keep_codecs",
+    "lazy_bitrate_estimators",
     "offered_direction",
     "remote_ice_ufrag",
     "replace_gathering",

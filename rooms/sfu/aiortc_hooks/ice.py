@@ -4,16 +4,23 @@ aiortc creates one ``aioice.Connection`` per ICE transport, on a private attribu
 ``RTCIceGatherer``, and gathers by calling the connection's ``get_component_candidates``
 once per component. Replacing that method on one connection changes what it gathers;
 sockets bound by a replacement are registered with ``add_host_protocols`` so that aioice
-checks, receives and closes through them as through its own.
+checks, receives and closes through them as through its own. ``guard_checks`` keeps a
+connection from sending checks to addresses the SFU's policy refuses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+import logging
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from aioice import Candidate, Connection
+from aioice.ice import CandidatePair
 from aiortc import RTCPeerConnection, RTCRtpTransceiver
+
+from rooms.logtext import clip
+
+logger = logging.getLogger(__name__)
 
 
 class ComponentGathering(Protocol):
@@ -95,3 +102,25 @@ def set_remote_ice_credentials(connection: Connection, ufrag: str, pwd: str) -> 
     """
     connection.remote_username = ufrag
     connection.remote_password = pwd
+
+
+def guard_checks(connection: Connection, allowed: Callable[[str], bool], label: str) -> None:
+    """Have ``connection`` fail, without sending anything, every check of a pair whose
+    remote address ``allowed`` refuses; once per connection.
+
+    Every connectivity check goes through ``Connection.check_start``, also those of the
+    peer-reflexive pairs aioice learns from incoming requests (RFC 8445 7.3.1.4).
+    """
+    if "check_start" in vars(connection):
+        return
+    check_start = connection.check_start
+
+    async def guarded(pair: CandidatePair) -> None:
+        if allowed(pair.remote_addr[0]):
+            await check_start(pair)
+            return
+        logger.info("%s: no ICE check to %s: not allowed", label, clip(pair.remote_addr[0]))
+        connection.check_state(pair, CandidatePair.State.FAILED)
+        connection.check_complete(pair)
+
+    connection.check_start = guarded  # type: ignore[method-assign]

@@ -1,11 +1,18 @@
-"""Receive side: a publisher receiver's packets go to the forwarder, PLIs go to the publisher."""
+"""Receive side: a publisher receiver's packets go to the forwarder, PLIs go to the publisher.
+
+Also setup: aiortc builds a REMB bitrate estimator (1,000 rate buckets) for every video
+receiver, also for the m-lines the worker only sends on; ``lazy_bitrate_estimators`` makes
+it wait for the first packet, so a new m-line costs ~0.1 ms instead of ~1 ms.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from aiortc import RTCRtpReceiver
+from aiortc import RTCRtpReceiver, rtcrtpreceiver
+from aiortc.rate import RemoteBitrateEstimator
 from aiortc.rtp import RtpPacket
 
 logger = logging.getLogger(__name__)
@@ -50,3 +57,26 @@ async def send_pli(receiver: RTCRtpReceiver, media_ssrc: int) -> None:
     starts its transports).
     """
     await receiver._send_rtcp_pli(media_ssrc)
+
+
+class _LazyBitrateEstimator:
+    """Stands in for aiortc's ``RemoteBitrateEstimator``; builds it on the first packet."""
+
+    __slots__ = ("_real",)
+
+    def __init__(self) -> None:
+        self._real: RemoteBitrateEstimator | None = None
+
+    def add(self, **kwargs: Any) -> Any:
+        if self._real is None:
+            self._real = RemoteBitrateEstimator()
+        return self._real.add(**kwargs)
+
+
+def lazy_bitrate_estimators() -> None:
+    """Receivers created from now on build their REMB estimator on their first video packet.
+
+    An offer with 63 new m-lines otherwise builds 63,000 objects on the event loop (and
+    leaves them to the garbage collector), whether or not a packet ever arrives.
+    """
+    rtcrtpreceiver.RemoteBitrateEstimator = _LazyBitrateEstimator  # type: ignore[misc, assignment]
