@@ -129,7 +129,8 @@ async def run_metadata_flood(
     sender = await peers.member(room, "sender")
     for reader in stalled:
         await reader.wait_for(lambda r=reader: "endpointAdded" in r.media_event_types(topic), 10)
-        await reader.pause()
+        # They still write, so the server's idle timeout is not what ends them.
+        await reader.pause(heartbeat_every=5.0)
     metadata = largest_metadata(limits, "sender")
     event = metadata_event(metadata)
     rss_before = rss_max = rss_bytes(pid)

@@ -164,8 +164,7 @@ async def run_lone_surrogate(peers: Peers) -> Surrogate:
     await peers.member(room, "member")
     phoenix = await peers.open("surrogate")
     ref = phoenix.next_ref()
-    answer = await phoenix.request(lone_surrogate_join(topic, ref), JOIN_TIMEOUT_SECONDS, ref=ref)
-    reply = JoinReply("timeout", {}, JOIN_TIMEOUT_SECONDS) if answer is None else JoinReply(*answer)
+    reply = await phoenix.request(lone_surrogate_join(topic, ref), JOIN_TIMEOUT_SECONDS, ref=ref)
     await asyncio.sleep(0.5)  # whatever the join wrote
     status = await asyncio.to_thread(_admin_change_page_status, peers.server.origin, room)
     return Surrogate(reply, status)

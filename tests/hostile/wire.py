@@ -39,22 +39,26 @@ def strict_loads(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+# Shared by every LoopbackAddresses of the process: a server's per-address counters outlive
+# one test, so no address is handed out twice.
+_ADDRESS_NUMBERS = itertools.count()
+
+
 class LoopbackAddresses:
     """Distinct source addresses 127.77.<a>.<b> (never the server's 127.0.0.1), one per role."""
 
-    def __init__(self) -> None:
-        self._numbers = itertools.count()
-
     def next(self) -> str:
-        number = next(self._numbers)
+        number = next(_ADDRESS_NUMBERS)
         return f"127.77.{number // 250 % 250}.{number % 250 + 1}"
 
 
 @dataclass
 class JoinReply:
-    status: str  # "ok", "error", or "timeout" when nothing came in time
+    """A reply (to phx_join, or any request) and how long it took."""
+
+    status: str  # "ok", "error"; "timeout" or "closed <code>" when no reply came
     response: dict[str, Any]
-    seconds: float  # from sending phx_join to its reply
+    seconds: float  # from sending the request to its reply, or to giving up
 
 
 @dataclass
@@ -79,6 +83,7 @@ class RawPhoenix:
         self._reader: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(
             self._read(), name=f"raw-phoenix-{name}"
         )
+        self._writer: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -126,38 +131,45 @@ class RawPhoenix:
 
     async def request(
         self, frame: Frame | str, timeout: float, ref: str | None = None
-    ) -> tuple[str, dict[str, Any], float] | None:
-        """Send ``frame`` (a str is sent as is, with ``ref`` its ref); the reply as
-        (status, response, seconds), or None if none came in ``timeout``."""
+    ) -> JoinReply:
+        """Send ``frame`` (a str is sent as is, ``ref`` naming its ref) and wait for its reply;
+        without one in ``timeout`` s the status is "timeout", or "closed <code>"."""
         if not isinstance(frame, str):
             ref = frame[1]
         assert ref is not None
-        future: asyncio.Future[tuple[float, dict[str, Any]]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[float, dict[str, Any]]] = loop.create_future()
         self._replies[ref] = future
         started = time.monotonic()
+        closed = loop.create_task(self.closed.wait())
         try:
             await (self.send_text(frame) if isinstance(frame, str) else self.send(frame))
-            arrived, payload = await asyncio.wait_for(future, timeout)
-        except (TimeoutError, ConnectionClosed):
-            return None
+            await asyncio.wait([future, closed], timeout=timeout, return_when="FIRST_COMPLETED")
+        except ConnectionClosed:
+            pass
         finally:
             self._replies.pop(ref, None)
-        return str(payload.get("status")), payload.get("response") or {}, arrived - started
+            closed.cancel()
+        if future.done():
+            arrived, payload = future.result()
+            return JoinReply(
+                str(payload.get("status")), payload.get("response") or {}, arrived - started
+            )
+        future.cancel()
+        waited = time.monotonic() - started
+        if self.closed.is_set() or self.connection.close_code is not None:
+            return JoinReply(f"closed {self.connection.close_code}", {}, waited)
+        return JoinReply("timeout", {}, waited)
 
     async def join(self, topic: str, params: dict[str, Any], timeout: float = 10.0) -> JoinReply:
         ref = self.next_ref()
         self.join_refs[topic] = ref
-        answer = await self.request([ref, ref, topic, "phx_join", params], timeout)
-        if answer is None:
-            return JoinReply("timeout", {}, timeout)
-        return JoinReply(*answer)
+        return await self.request([ref, ref, topic, "phx_join", params], timeout)
 
     async def heartbeat(self, timeout: float = 10.0) -> float | None:
         """Round trip of one heartbeat in seconds, None if no reply came in ``timeout``."""
-        answer = await self.request([None, self.next_ref(), "phoenix", "heartbeat", {}], timeout)
-        return None if answer is None else answer[2]
+        reply = await self.request([None, self.next_ref(), "phoenix", "heartbeat", {}], timeout)
+        return reply.seconds if reply.status == "ok" else None
 
     async def media_event(self, topic: str, event: dict[str, Any] | str) -> None:
         """Push a media event; a str is sent as the event's JSON text, unchecked."""
@@ -222,12 +234,27 @@ class RawPhoenix:
 
     # --- not reading --------------------------------------------------------------------
 
-    async def pause(self) -> None:
-        """Stop reading: the client's buffers fill, then TCP stops the server's sends."""
+    async def pause(self, heartbeat_every: float | None = None) -> None:
+        """Stop reading: the client's buffers fill, then TCP stops the server's sends.
+
+        With ``heartbeat_every`` the socket still sends a heartbeat that often, as a
+        client that writes but never reads would, so the server's idle timeout does not
+        end it.
+        """
         reader, self._reader = self._reader, None
         if reader is not None:
             reader.cancel()
             await asyncio.gather(reader, return_exceptions=True)
+        if heartbeat_every is not None:
+            self._writer = asyncio.get_running_loop().create_task(
+                self._heartbeats(heartbeat_every), name=f"raw-phoenix-beats-{self.name}"
+            )
+
+    async def _heartbeats(self, interval: float) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(interval)
+                await self.send([None, self.next_ref(), "phoenix", "heartbeat", {}])
 
     def tcp_established(self) -> bool:
         """Whether the kernel still holds this connection as established (no FIN, no RST)."""
@@ -256,6 +283,10 @@ class RawPhoenix:
 
     async def close(self) -> None:
         await self.pause()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.connection.close(), 2.0)
         self.connection.transport.abort()
