@@ -64,7 +64,7 @@ class PhoenixClient:
             max_size=None,
             open_timeout=REPLY_TIMEOUT,
             ping_interval=None,
-            **({"local_addr": (self._local_address, 0)} if self._local_address else {}),
+            local_addr=(self._local_address, 0) if self._local_address else None,
         )
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat())]

@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
@@ -20,7 +21,7 @@ from tests.hostile.attacks import largest_metadata, largest_offer, metadata_even
 from tests.hostile.media import FrameRate, FrameRateSampler, stream_of
 from tests.hostile.peers import Peers
 from tests.hostile.server import load_average, rss_bytes
-from tests.hostile.wire import HeartbeatProbe, JoinReply
+from tests.hostile.wire import HeartbeatProbe, JoinReply, RawPhoenix
 
 JOIN_PROBE_TIMEOUT_SECONDS = 5.0
 
@@ -99,6 +100,10 @@ async def run_offer_flood(peers: Peers, duration: float = 10.0) -> OfferFlood:
     )
 
 
+def _announced(reader: RawPhoenix, topic: str) -> bool:
+    return "endpointAdded" in reader.media_event_types(topic)
+
+
 @dataclass
 class MetadataFlood:
     metadata_bytes: int
@@ -128,7 +133,7 @@ async def run_metadata_flood(
     ]
     sender = await peers.member(room, "sender")
     for reader in stalled:
-        await reader.wait_for(lambda r=reader: "endpointAdded" in r.media_event_types(topic), 10)
+        await reader.wait_for(partial(_announced, reader, topic), 10)
         # They still write, so the server's idle timeout is not what ends them.
         await reader.pause(heartbeat_every=5.0)
     metadata = largest_metadata(limits, "sender")

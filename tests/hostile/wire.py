@@ -142,9 +142,10 @@ class RawPhoenix:
         self._replies[ref] = future
         started = time.monotonic()
         closed = loop.create_task(self.closed.wait())
+        either: list[asyncio.Future[Any]] = [future, closed]
         try:
             await (self.send_text(frame) if isinstance(frame, str) else self.send(frame))
-            await asyncio.wait([future, closed], timeout=timeout, return_when="FIRST_COMPLETED")
+            await asyncio.wait(either, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         except ConnectionClosed:
             pass
         finally:
