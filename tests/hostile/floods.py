@@ -54,7 +54,7 @@ async def probe_joins(peers: Peers, duration: float, interval: float) -> list[Jo
     tasks = []
     started = time.monotonic()
     for index in range(max(1, round(duration / interval))):
-        tasks.append(asyncio.get_running_loop().create_task(one(index)))
+        tasks.append(peers.spawn(one(index)))
         await asyncio.sleep(max(0.0, started + (index + 1) * interval - time.monotonic()))
     return list(await asyncio.gather(*tasks))
 
@@ -73,9 +73,9 @@ async def run_offer_flood(peers: Peers, duration: float = 10.0) -> OfferFlood:
     attacker = await peers.member(attack_room, "attacker")
     heartbeats, sampler = HeartbeatProbe(bystander), FrameRateSampler(audio)
     await asyncio.sleep(1.0)  # the listener's first second of audio is not steady yet
-    heartbeats.start()
-    sampler.start()
-    joins = asyncio.get_running_loop().create_task(probe_joins(peers, duration, 1.0))
+    peers.own(heartbeats.start())
+    peers.own(sampler.start())
+    joins = peers.spawn(probe_joins(peers, duration, 1.0))
     event, sent, started = offer_event(sdp), 0, time.monotonic()
     while time.monotonic() - started < duration:
         await attacker.media_event(f"room:{attack_room}", event)
@@ -212,7 +212,7 @@ async def run_join_flood(
             finally:
                 await peers.discard(phoenix)
 
-    flooding = [asyncio.get_running_loop().create_task(flood(i)) for i in range(flooders)]
+    flooding = [peers.spawn(flood(i)) for i in range(flooders)]
     during = await probe_joins(peers, duration, 0.5)
     await asyncio.gather(*flooding, return_exceptions=True)
     return JoinFlood(

@@ -102,8 +102,9 @@ class FrameRateSampler:
         self._counts: list[int] = []
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="frame-rate")
+        return self._task
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

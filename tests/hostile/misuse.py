@@ -95,7 +95,7 @@ async def run_track_theft(peers: Peers, window: float = 3.0) -> TrackTheft:
     viewer = await peers.bots.start("viewer", room, peers.addresses.next())
     stolen_id = next(iter(owner.own_tracks))
     sampler = FrameRateSampler(await stream_of(viewer, stolen_id))
-    sampler.start()
+    peers.own(sampler.start())
     await asyncio.sleep(window)
     before = await sampler.stop()
     thief = await peers.member(room, "thief")
@@ -111,7 +111,7 @@ async def run_track_theft(peers: Peers, window: float = 3.0) -> TrackTheft:
         await pc.close()
     await asyncio.sleep(1.0)  # the viewer's renegotiation, if any
     sampler = FrameRateSampler(viewer.streams[stolen_id])
-    sampler.start()
+    peers.own(sampler.start())
     await asyncio.sleep(window)
     return TrackTheft(before, await sampler.stop(), thief.media_event_types(topic))
 

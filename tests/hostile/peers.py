@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import shortuuid
 
@@ -15,6 +16,7 @@ from tests.hostile.wire import JoinReply, LoopbackAddresses, RawPhoenix
 from tests.support.daphne import DaphneServer
 
 JOIN_TIMEOUT_SECONDS = 10.0
+T = TypeVar("T")
 
 
 class Peers:
@@ -26,6 +28,16 @@ class Peers:
         self.addresses = LoopbackAddresses()
         self.bots = Bots(server.socket_url)
         self.sockets: list[RawPhoenix] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def own(self, task: asyncio.Task[T]) -> asyncio.Task[T]:
+        """Keep ``task``: if the scenario stops early, ``close`` cancels and awaits it."""
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def spawn(self, coroutine: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        return self.own(asyncio.get_running_loop().create_task(coroutine))
 
     @staticmethod
     def room(prefix: str) -> str:
@@ -80,6 +92,10 @@ class Peers:
             self.sockets.remove(phoenix)
 
     async def close(self) -> None:
+        left = list(self._tasks)
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
         await asyncio.gather(*(s.close() for s in self.sockets), return_exceptions=True)
         self.sockets.clear()
         await self.bots.close()

@@ -302,9 +302,10 @@ class HeartbeatProbe:
         self._pending: list[tuple[float, asyncio.Task[float | None]]] = []
         self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
+    def start(self) -> asyncio.Task[None]:
         self._pending = []
         self._task = asyncio.get_running_loop().create_task(self._run(), name="heartbeats")
+        return self._task
 
     async def _run(self) -> None:
         started = time.monotonic()
