@@ -95,6 +95,10 @@ class RawPhoenix:
         try:
             if receive_buffer is not None:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+                # The MSS of an Ethernet path, not loopback's 64 KiB: the server's kernel
+                # then sizes its send buffer as over a real network (~10x smaller here),
+                # so what the client does not read piles up where the server can see it.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 1400)
             sock.bind((source, 0))
             sock.setblocking(False)
             await asyncio.wait_for(
