@@ -116,8 +116,15 @@ async def _scenario(
             started = time.strftime("%H:%M:%S", time.gmtime())
             line, figures = await _run(name, peers, server.process.pid, smoke, duration)
     load = load_average()
-    print(f"{name:<10} {started} UTC, load {load}: {line}", flush=True)
-    return {"scenario": name, "started_utc": started, "load": load, **asdict(figures)}
+    ended = time.strftime("%H:%M:%S", time.gmtime())
+    print(f"{name:<10} {started}-{ended} UTC, load then {load}: {line}", flush=True)
+    return {
+        "scenario": name,
+        "started_utc": started,
+        "ended_utc": ended,
+        "load": load,
+        **asdict(figures),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
