@@ -39,6 +39,8 @@ _FEEDBACK = ["goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"]
 _FREE_PAYLOAD_TYPES = [*range(35, 64), *range(103, 128)]
 # Left free under the bound for the frame around the SDP.
 _MARGIN_BYTES = 512
+# Metadata stays this far under its bound: "at most" and "less than" both accept it.
+_EDGE_MARGIN_BYTES = 8
 
 
 def _codec_lines(name: str, fmtp: str, rtx: bool, types: Any) -> tuple[list[int], list[str]]:
@@ -113,16 +115,18 @@ def offer_event(sdp: str, mid_to_track_id: dict[str, str] | None = None) -> dict
 
 
 def largest_metadata(limits: Limits, display_name: str) -> dict[str, Any]:
-    """Endpoint metadata of exactly ``endpoint_metadata_bytes`` as compact JSON.
+    """Endpoint metadata just under ``endpoint_metadata_bytes`` as compact JSON.
 
-    The padding is double quotes: each is 2 bytes in the metadata (``\\"``) and 4 in the
-    frame that carries the event as a JSON string (``\\\\\\"``), however the server
-    encodes non-ASCII text, so every byte the sender is allowed costs the readers 2.
+    A few bytes under, so that the flood is accepted whether the bound's edge counts as
+    in or out. The padding is double quotes: each is 2 bytes in the metadata (``\\"``)
+    and 4 in the frame that carries the event as a JSON string (``\\\\\\"``), however
+    the server encodes non-ASCII text, so every byte the sender is allowed costs the
+    readers 2.
     """
     metadata: dict[str, Any] = {"displayName": display_name, "pad": ""}
-    room = limits.endpoint_metadata_bytes - encoded_size(metadata)
+    room = limits.endpoint_metadata_bytes - _EDGE_MARGIN_BYTES - encoded_size(metadata)
     metadata["pad"] = '"' * (room // 2) + "x" * (room % 2)
-    assert encoded_size(metadata) == limits.endpoint_metadata_bytes
+    assert encoded_size(metadata) == limits.endpoint_metadata_bytes - _EDGE_MARGIN_BYTES
     return metadata
 
 

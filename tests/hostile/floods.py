@@ -112,6 +112,7 @@ class MetadataFlood:
     rss_max: int  # bytes, the most seen during the flood
     cut_after: list[float | None]  # per non-reader: s into the flood its TCP left ESTABLISHED
     close_codes: list[int | None]  # per non-reader: how its stream ended (None: still open)
+    refused: list[str]  # errors the sender got (rate limited, too large): updates not sent on
     load: str
 
     @property
@@ -160,6 +161,15 @@ async def run_metadata_flood(
         await asyncio.sleep(0.005 if sent >= limits.media_event_burst else 0)
     rss_max = max(rss_max, rss_bytes(pid))
     codes = list(await asyncio.gather(*(reader.drain(drain) for reader in stalled)))
+    refused = [
+        str(e.get("data", {}).get("message"))
+        for t, e in sender.received.media_events
+        if t == topic and isinstance(e, dict) and e.get("type") == "error"
+    ] + [
+        str(f[4].get("response", {}).get("reason"))
+        for f in sender.received.frames
+        if isinstance(f, list) and f[3:4] == ["phx_reply"] and f[4].get("status") == "error"
+    ]
     return MetadataFlood(
         metadata_bytes=encoded_size(metadata),
         events_sent=sent,
@@ -167,6 +177,7 @@ async def run_metadata_flood(
         rss_max=rss_max,
         cut_after=cut_after,
         close_codes=codes,
+        refused=refused,
         load=load_average(),
     )
 

@@ -66,10 +66,13 @@ async def test_members_that_never_read_are_cut_off_and_memory_stays_bounded(
     summary = (
         f"{flood.events_sent} updates of {flood.metadata_bytes} B; daphne RSS "
         f"{flood.rss_before / MiB:.1f} -> {flood.rss_max / MiB:.1f} MiB; TCP cut after "
-        f"{flood.cut_after} s; streams ended with {flood.close_codes}; load {flood.load}"
+        f"{flood.cut_after} s; streams ended with {flood.close_codes}; the sender was refused "
+        f"{len(flood.refused)} times {sorted(set(flood.refused))}; load {flood.load}"
     )
     print(summary)
     assert flood.rss_growth < RSS_GROWTH_BYTES, summary
+    # Refused updates reach nobody: the flood would not be the largest allowed.
+    assert len(flood.refused) <= flood.events_sent // 10, summary
     assert all(code in SLOW_READER_CLOSES for code in flood.close_codes), summary
 
 
