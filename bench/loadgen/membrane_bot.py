@@ -42,11 +42,19 @@ def _ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
 class MembraneBot(Bot):
     """Joins ``room:<room>`` at ``url`` and publishes, subscribes, counts."""
 
-    def __init__(self, name: str, media: BotMedia, *, url: str, room: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        media: BotMedia,
+        *,
+        url: str,
+        room: str,
+        local_address: str | None = None,
+    ) -> None:
         super().__init__(name, media)
         self._url = url
         self._room = room
-        self._client = PhoenixClient(url, self._on_push, self._on_lost)
+        self._client = PhoenixClient(url, self._on_push, self._on_lost, local_address)
         self._events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._pc: RTCPeerConnection | None = None
         self._own: dict[str, ClipTrack] = {}  # own track id -> its track
@@ -56,6 +64,11 @@ class MembraneBot(Bot):
         self._negotiated = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.peer_id = ""
+
+    @property
+    def own_tracks(self) -> dict[str, str]:
+        """The kind of each track this bot publishes, by its track id."""
+        return {track_id: track.kind for track_id, track in self._own.items()}
 
     async def start(self) -> None:
         self.join_started = time.monotonic()

@@ -37,8 +37,12 @@ class PhoenixClient:
         url: str,
         on_push: Callable[[str, dict[str, Any]], None],
         on_lost: Callable[[str], None] | None = None,
+        local_address: str | None = None,
     ) -> None:
         self._url = url
+        # The source address of the connection (e.g. 127.0.0.2): servers bound joins per
+        # client address, and tests give each role its own.
+        self._local_address = local_address
         self._on_push = on_push
         self._on_lost = on_lost  # the socket closed without close() being called: why
         self._closing = False
@@ -60,6 +64,7 @@ class PhoenixClient:
             max_size=None,
             open_timeout=REPLY_TIMEOUT,
             ping_interval=None,
+            local_addr=(self._local_address, 0) if self._local_address else None,
         )
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._read()), loop.create_task(self._heartbeat())]

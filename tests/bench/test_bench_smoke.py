@@ -100,3 +100,11 @@ def test_capacity_checks_a_small_room() -> None:
 def test_memory_reports_megabytes_per_peer() -> None:
     stdout = run_bench("bench.memory", "--systems", "videoroom")
     assert "MB per peer" in stdout
+
+
+def test_hostile_runs_every_scenario_and_prints_its_figures() -> None:
+    stdout = run_bench("bench.hostile")
+    for scenario in ("offer", "metadata", "squat", "joinflood", "theft", "nan", "surrogate"):
+        assert any(line.startswith(f"{scenario} ") for line in stdout.splitlines()), stdout
+    assert "heartbeat RTT p50" in stdout
+    assert "daphne RSS" in stdout
