@@ -129,17 +129,15 @@ def running_stack(
             stdout=subprocess.DEVNULL,
         )
         daphne = subprocess.Popen(
+            # The project's launcher, as in production: its websocket limits and send buffer.
             [
-                str(Path(PYTHON).with_name("daphne")),
+                PYTHON,
+                "-m",
+                "rooms.web.serve",
                 "-b",
                 "127.0.0.1",
                 "-p",
                 str(web_port),
-                # Above the socket's own 1 MiB frame limit, as every launcher (docs/protocol.md).
-                "--websocket-max-message-size",
-                "2097152",
-                "--websocket-max-frame-size",
-                "2097152",
                 "videoroom_project.asgi:application",
             ],
             cwd=REPO,
