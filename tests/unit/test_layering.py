@@ -106,3 +106,20 @@ def test_the_private_access_scan_sees_attributes_and_getattr_but_not_self_or_dun
         (3, "getattr(sender, '_ssrc')"),
         (5, "self.peer._state"),
     ]
+
+
+# --- bounds ---------------------------------------------------------------------------
+
+
+def test_every_bound_is_documented_with_its_variable() -> None:
+    import dataclasses
+
+    from rooms.limits import Limits
+
+    protocol = (ROOMS.parent / "docs" / "protocol.md").read_text()
+    missing = [
+        spec.name
+        for spec in dataclasses.fields(Limits)
+        if f"VIDEOROOM_LIMIT_{spec.name.upper()}" not in protocol
+    ]
+    assert missing == [], "list each Limits field in docs/protocol.md with its env var"
