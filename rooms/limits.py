@@ -49,3 +49,10 @@ class Limits:
     # new records are dropped with a log line instead of piling up while the database
     # is down. Each is a few hundred bytes; joins are bounded by the rates above.
     participation_backlog: int = 10_000
+
+    @property
+    def media_event_bytes(self) -> int:
+        """The largest media event a peer can need: an sdpOffer of ``sdp_bytes`` (JSON
+        escaping at most doubles it) with the metadata of ``tracks_per_peer`` tracks and
+        16 KiB for its maps and field names."""
+        return 2 * self.sdp_bytes + self.tracks_per_peer * self.track_metadata_bytes + 16 * 1024

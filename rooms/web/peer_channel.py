@@ -41,9 +41,6 @@ from rooms.web.wiring import room_registry
 logger = logging.getLogger(__name__)
 
 MEDIA_EVENT = "mediaEvent"
-# As PhoenixSocket.max_frame_bytes, which bounds it first: an SDP offer is the largest
-# media event, ~60-110 KB in a room of 12 (one m-line per remote track).
-MAX_MEDIA_EVENT_BYTES = 1024 * 1024
 # The join timer's message to this channel (never sent across the layer: the socket's
 # timer message carries only an id, and this comes back through handle_info).
 JOIN_TIMEOUT = "peer.join_timeout"
@@ -171,10 +168,11 @@ class PeerChannel(Channel):
         if event != MEDIA_EVENT:
             raise UnknownEvent(f"room {self.room} peer {self.peer_id}: no event {event!r}")
         data = payload.get("data")
-        if not isinstance(data, str) or len(data.encode()) > MAX_MEDIA_EVENT_BYTES:
+        most = settings.VIDEOROOM_LIMITS.media_event_bytes
+        if not isinstance(data, str) or len(data.encode("utf-8", "surrogatepass")) > most:
             raise InvalidPayload(
                 f"room {self.room} peer {self.peer_id}: data must be a string of at most "
-                f"{MAX_MEDIA_EVENT_BYTES} bytes"
+                f"{most} bytes (Limits.media_event_bytes)"
             )
         assert self.owner is not None  # set before the join could succeed
         await self.channel_layer.send(

@@ -17,7 +17,7 @@ from rooms.messages import JoinRefusal, RemovalReason
 from rooms.phoenix import JOIN_PENDING, InvalidPayload, JoinError, StopKind, TerminateReason
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
-from rooms.web.peer_channel import MAX_MEDIA_EVENT_BYTES, PeerChannel, parse_join_params
+from rooms.web.peer_channel import PeerChannel, parse_join_params
 from tests.phoenix.fakes import FakeHost, FakeServices
 
 OWNER = WorkerRef(worker_id="w1", channel="roomworker.one")
@@ -198,7 +198,12 @@ async def test_an_offer_sized_media_event_goes_to_the_owner() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"data": 5}, {"data": {"type": "connect"}}, {"data": "x" * (MAX_MEDIA_EVENT_BYTES + 1)}],
+    [
+        {},
+        {"data": 5},
+        {"data": {"type": "connect"}},
+        {"data": "x" * (Limits().media_event_bytes + 1)},
+    ],
 )
 async def test_media_event_with_bad_data_is_an_invalid_payload(payload: dict[str, Any]) -> None:
     channel, _, _ = await joined_channel()
