@@ -68,7 +68,7 @@ class LeaseKeeper:
     def start(self, ref: WorkerRef) -> None:
         """Start the loop's pulse and the renewing thread for ``ref``'s lease."""
         loop = asyncio.get_running_loop()
-        self._stamp()
+        self.stamp()
         self._tick = asyncio.create_task(self._tick_loop(), name="lease-keeper-tick")
         # A daemon: a process that exits without stopping its worker must not hang on it.
         self._thread = threading.Thread(
@@ -95,9 +95,15 @@ class LeaseKeeper:
     async def _tick_loop(self) -> None:
         while True:
             await asyncio.sleep(self._tick_seconds)
-            self._stamp()
+            self.stamp()
 
-    def _stamp(self) -> None:
+    def stamp(self) -> None:
+        """Record that the loop runs, with the worker's load now; call on the loop.
+
+        The worker also calls it whenever its load changes: the thread renews the lease
+        with the last stamped load, and a load a tick old would overwrite the fresh one
+        the worker just published (a busy worker looking idle for up to a second).
+        """
         self._pulse = _Pulse(time.monotonic(), self._load())
 
     def _run(self, ref: WorkerRef, loop: asyncio.AbstractEventLoop) -> None:

@@ -296,6 +296,7 @@ class RoomWorker:
         if host.room is None or self._hosts.get(host.name) is not host or self._stopping:
             return
         peers = [LivePeer.of(peer) for peer in host.room.peers]
+        self._lease.stamp()
         try:
             await self._registry.set_live_peers(host.name, peers)
             await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)

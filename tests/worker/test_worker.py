@@ -249,3 +249,37 @@ async def test_room_emptied_by_the_room_itself_is_torn_down(harness: Harness) ->
     )
     await eventually(lambda: "alpha" not in harness.worker.rooms)
     assert await harness.registry.owner("alpha") is None
+
+
+async def test_the_lease_never_shows_a_load_older_than_the_last_published_one() -> None:
+    """The keeper's thread renews every lease/3 with the last stamped load; a stamp a
+    tick old would make a worker that just took peers look idle to the next claim."""
+    await Room.objects.acreate(name="busy")
+    harness = Harness()
+    harness.worker = harness.make_worker(lease_seconds=0.3)  # a renewal every 0.1 s
+    await harness.worker.start()
+    try:
+        ref = harness.worker.ref
+        assert ref is not None
+        # The peers' web process holds its lease, so the reaper leaves them alone.
+        await harness.registry.heartbeat_web({"specific.webA"}, lease_seconds=60)
+        for peer_id in ("p1", "p2", "p3"):
+            channel = f"specific.webA!{peer_id}"
+            assert (await harness.join("busy", peer_id, channel))["type"] == "peer.joined"
+
+        async def lease_load() -> int:
+            statuses = {s.ref.worker_id: s.load for s in await harness.registry.live_workers()}
+            return statuses[ref.worker_id]
+
+        deadline = asyncio.get_running_loop().time() + 5
+        while await lease_load() != 3:
+            assert asyncio.get_running_loop().time() < deadline, "load 3 never published"
+            await asyncio.sleep(0.01)
+        # Over a whole tick of the keeper's pulse (1 s), no renewal may bring back load 0.
+        seen = set()
+        for _ in range(120):
+            seen.add(await lease_load())
+            await asyncio.sleep(0.01)
+        assert seen == {3}
+    finally:
+        await harness.worker.stop()
