@@ -24,7 +24,6 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms.logtext import clip
-from rooms.metrics import web as web_metrics
 from rooms.phoenix import frames
 from rooms.phoenix.channel import (
     JOIN_PENDING,
@@ -102,6 +101,15 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         """Close the socket once this much is queued for a client that does not read."""
         return 4 * 1024 * 1024
 
+    def on_frame_refused(self, code: object) -> None:
+        """A frame was answered with an error or closed the socket (for metrics)."""
+
+    def on_join_started(self, channel: Channel) -> None:
+        """A join reached its channel (for metrics)."""
+
+    def on_join_answered(self, channel: Channel, refusal: str) -> None:
+        """A join was answered: ``refusal`` is empty for ok (for metrics)."""
+
     def admit_join(self, frame: Frame) -> None:
         """Raise PhoenixError (e.g. "rate limited") to refuse a join before it starts."""
 
@@ -166,7 +174,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 "socket %s: bad input, closing: %s", self.channel_name, clip(str(error))
             )
             await self._close(error.code)
-            web_metrics.frame_refused(error.code)
+            self.on_frame_refused(error.code)
         except PhoenixError as error:
             join_ref, ref, topic = (
                 (frame.join_ref, frame.ref, frame.topic)
@@ -182,7 +190,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 error.code,
                 clip(error.detail),
             )
-            web_metrics.frame_refused(error.code)
+            self.on_frame_refused(error.code)
             if topic is not None:
                 await self._send(frames.error_reply(join_ref, ref, topic, error.code))
 
@@ -243,7 +251,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         channel = channel_class(frame.topic, frame.join_ref or frame.ref, self)
         self._channels[frame.topic] = channel
         self._join_push_refs[channel] = frame.ref
-        web_metrics.join_started(channel)
+        self.on_join_started(channel)
         try:
             result = await channel.join(frame.payload)
         except JoinError as error:
@@ -282,7 +290,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         ):
             return
         ref = self._join_push_refs.get(channel)
-        web_metrics.join_answered(channel, "" if response is not None else reason)
+        self.on_join_answered(channel, "" if response is not None else reason)
         if response is None:
             self._forget(channel)
             channel.state = JoinState.ENDED

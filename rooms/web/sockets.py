@@ -8,6 +8,7 @@ from django.conf import settings
 
 from rooms import names
 from rooms.limits import Limits
+from rooms.metrics import web as web_metrics
 from rooms.phoenix import Channel, PhoenixSocket
 from rooms.phoenix.errors import ErrorCode, PhoenixError
 from rooms.phoenix.frames import Frame
@@ -40,6 +41,15 @@ class UserSocket(PhoenixSocket):
         buckets = join_limits.address_buckets(self.limits.joins_per_minute_per_address)
         if not buckets.take(address):
             raise PhoenixError(f"joins from {address}", code=ErrorCode.RATE_LIMITED)
+
+    def on_frame_refused(self, code: object) -> None:
+        web_metrics.frame_refused(code)
+
+    def on_join_started(self, channel: Channel) -> None:
+        web_metrics.join_started(channel)
+
+    def on_join_answered(self, channel: Channel, refusal: str) -> None:
+        web_metrics.join_answered(channel, refusal)
 
     def topic_for_message(self, message: dict[str, Any]) -> str | None:
         # Every peer.* message names its room; route it to that room's channel.

@@ -123,3 +123,16 @@ def test_every_bound_is_documented_with_its_variable() -> None:
         if f"VIDEOROOM_LIMIT_{spec.name.upper()}" not in protocol
     ]
     assert missing == [], "list each Limits field in docs/protocol.md with its env var"
+
+
+def test_the_generic_phoenix_package_imports_nothing_of_the_application() -> None:
+    """rooms/phoenix is a Phoenix server that knows no rooms, metrics or workers."""
+    allowed = {"rooms.phoenix", "rooms.logtext", "rooms.strictjson"}
+    offenders = sorted(
+        f"{path.name}: {module}"
+        for path in (ROOMS / "phoenix").glob("*.py")
+        for module in _imported_modules(path)
+        if module.startswith("rooms.")
+        and not any(module == a or module.startswith(a + ".") for a in allowed)
+    )
+    assert offenders == []
