@@ -19,11 +19,14 @@ from typing import Any
 class RelayPublication:
     """Stands in for rooms.sfu.forwarding.Publication: decoded frames fanned out by MediaRelay."""
 
-    def __init__(self, track_id: str, kind: str, send_pli: Any, *, label: str = "") -> None:
+    def __init__(
+        self, track_id: str, kind: str, send_pli: Any, *, endpoint_id: str = "", label: str = ""
+    ) -> None:
         from aiortc.contrib.media import MediaRelay
 
         self.track_id = track_id
         self.kind = kind
+        self.endpoint_id = endpoint_id
         self._source: Any = None
         self._relay = MediaRelay()
         self._drain: asyncio.Task[None] | None = None
