@@ -71,6 +71,12 @@ class RedisHealth:
             self.recoveries += 1
         logger.info("redis reachable again after %.1f s", now - since)
 
+    def reset(self) -> None:
+        """Forget every outage: a fresh start, for tests that share the process's tracker."""
+        with self._lock:
+            self._down_since = None
+            self._recovered_at = -math.inf
+
     def settling(self, seconds: float) -> bool:
         """Redis is down, or came back less than ``seconds`` ago."""
         return self.down or self._clock() - self._recovered_at < seconds
