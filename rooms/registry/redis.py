@@ -42,6 +42,16 @@ end
 return 0
 """
 
+# Install ARGV[1] as the owner only if the room has none; return the owner.
+_RESTORE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+"""
+
 _CLAIM_ATTEMPTS = 3
 # A lease write that takes longer than this is abandoned; the keeper tries again
 # at its next renewal, a third of a lease later (2 s with the default 6 s lease).
@@ -66,6 +76,7 @@ class RedisRegistry:
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._restore = client.register_script(_RESTORE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRegistry:
@@ -156,6 +167,10 @@ class RedisRegistry:
         await self._release(
             keys=[self._owner_key(room), self._peers_key(room)], args=[ref.worker_id]
         )
+
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        owner = await self._restore(keys=[self._owner_key(room)], args=[ref.worker_id])
+        return str(owner) == ref.worker_id
 
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
         payload = [
