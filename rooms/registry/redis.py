@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -53,6 +54,8 @@ return ARGV[1]
 """
 
 _CLAIM_ATTEMPTS = 3
+# Connecting to a Redis host that does not answer gives up after this long.
+_CONNECT_TIMEOUT_SECONDS = 2.0
 # A lease write that takes longer than this is abandoned; the keeper tries again
 # at its next renewal, a third of a lease later (2 s with the default 6 s lease).
 _LEASE_WRITE_TIMEOUT_SECONDS = 2.0
@@ -80,7 +83,15 @@ class RedisRegistry:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRegistry:
-        return cls(Redis.from_url(url, decode_responses=True), prefix)
+        client = Redis.from_url(
+            url,
+            decode_responses=True,
+            # A call during a Redis outage fails at once (rooms.outage); after one, a
+            # pooled connection that went stale is replaced and the call tried again.
+            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            retry=AsyncRetry(NoBackoff(), 1),
+        )
+        return cls(client, prefix)
 
     def _worker_key(self, worker_id: str = "") -> str:
         return _worker_key(self._prefix, worker_id)
