@@ -26,9 +26,9 @@ from redis.backoff import NoBackoff
 
 from rooms.outage import OUTAGE_ERRORS, RedisHealth, redis_health
 
-# Between receive attempts while Redis is unreachable: a restart is seen within 2 s.
+# Between receive attempts while Redis is unreachable: a restart is seen within 1 s.
 RECEIVE_BACKOFF_MIN_SECONDS = 0.1
-RECEIVE_BACKOFF_MAX_SECONDS = 2.0
+RECEIVE_BACKOFF_MAX_SECONDS = 1.0
 # Connecting to a Redis that is down but whose host answers fails at once (refused);
 # to a host that is gone, this bounds a send that waits for it.
 CONNECT_TIMEOUT_SECONDS = 2.0
