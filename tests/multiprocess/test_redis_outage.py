@@ -22,8 +22,11 @@ import shortuuid
 
 from bench.loadgen.membrane_bot import MembraneBot
 from rooms.names import topic_for
+from rooms.registry.base import WorkerRef
+from rooms.registry.redis import RedisRegistry
 from tests.hostile.media import BOT_START_SECONDS, counting_receivers
 from tests.multiprocess.client import PhoenixSocket, ok
+from tests.multiprocess.probe import eventually
 from tests.support.cluster import Cluster, running_cluster
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.redis, pytest.mark.media]
@@ -100,6 +103,10 @@ async def _receiving_both_kinds(bots: list[MembraneBot]) -> None:
             await asyncio.sleep(0.1)
 
 
+async def _names_live(registry: RedisRegistry, room: str, names: set[str]) -> bool:
+    return {peer.display_name for peer in await registry.live_peers(room)} == names
+
+
 async def _join_fresh_room(socket: PhoenixSocket, deadline: float) -> tuple[bool, list[str]]:
     """Join a room nobody is in, again and again until ok or ``deadline``; the refusals."""
     topic = topic_for("mp-fresh-" + shortuuid.uuid()[:8])
@@ -118,7 +125,7 @@ async def _join_fresh_room(socket: PhoenixSocket, deadline: float) -> tuple[bool
 
 
 async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
-    cluster: Cluster, call: list[MembraneBot]
+    cluster: Cluster, call: list[MembraneBot], registry: RedisRegistry, room_name: str
 ) -> None:
     await _receiving_both_kinds(call)
     probe_web = cluster.webs[0]
@@ -138,6 +145,17 @@ async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
 
         joined, refusals = await _join_fresh_room(probe, up_at + JOINS_BACK_WITHIN_SECONDS)
         joined_after = time.monotonic() - up_at
+        # The call's room has its owner again (rewritten by the worker), so a join there
+        # reaches the worker that holds the call instead of starting a second room.
+        assert await registry.owner(room_name) == WorkerRef(
+            cluster.workers[0].worker_id, (await registry.live_workers())[0].ref.channel
+        )
+        assert ok(await probe.join(topic_for(room_name), "dave"))
+        await eventually(
+            lambda: _names_live(registry, room_name, {"ann", "bob", "dave"}),
+            timeout=5,
+            what="the call's live peers rewritten, and the newcomer with them",
+        )
         await asyncio.sleep(2.0)
     finally:
         sampler.cancel()
