@@ -65,6 +65,17 @@ class ResilientRedisChannelLayer(RedisChannelLayer):
             self.health.succeeded()
             return message
 
+    async def _clean_receive_backup(self, index: int, channel: str) -> None:
+        # channels-redis runs this as a task nobody awaits after each received message;
+        # failing, it would end as asyncio's "Task exception was never retrieved" with a
+        # traceback. What it leaves behind is a backup copy that Redis lost anyway (it
+        # restarted), or one that the next receive on the channel moves back into the
+        # queue, and so delivers twice: channels-redis delivers at least once.
+        try:
+            await super()._clean_receive_backup(index, channel)
+        except OUTAGE_ERRORS as error:
+            self.health.failed("channel layer cleanup", error)
+
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         try:
             await super().send(channel, message)
