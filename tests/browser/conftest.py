@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import shortuuid
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from tests.browser.room_page import CHROMIUM_ARGS, CHROMIUM_PATH, Participant
 from tests.support.cluster import Cluster, running_cluster
@@ -64,13 +64,20 @@ def base_url(cluster: Cluster) -> str:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
+    """The one Playwright of the session: its sync API runs an event loop in this thread
+    for as long as it is open, so a second ``sync_playwright()`` would refuse to start."""
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip(f"no chromium at {CHROMIUM_PATH}")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import shortuuid
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Playwright
 
 from tests.browser.room_page import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.browser.stock_page import StockParticipant, build_bundles, open_stock, wait_rising
@@ -56,6 +56,7 @@ def network(
 def namespaced_browser(
     network: tuple[ClientNamespace, TurnServer, DaphneServer],
     tmp_path_factory: pytest.TempPathFactory,
+    playwright: Playwright,
 ) -> Iterator[Browser]:
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip(f"no chromium at {CHROMIUM_PATH}")
@@ -65,10 +66,9 @@ def namespaced_browser(
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
     # http://10.77.x.1 is not a secure context: getUserMedia needs this exception.
     args = [*CHROMIUM_ARGS, f"--unsafely-treat-insecure-origin-as-secure={daphne.origin}"]
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(wrapper), args=args)
-        yield launched
-        launched.close()
+    launched = playwright.chromium.launch(executable_path=str(wrapper), args=args)
+    yield launched
+    launched.close()
 
 
 def test_stock_clients_without_udp_get_media_through_turn_over_tcp(
