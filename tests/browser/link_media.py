@@ -128,10 +128,22 @@ def self_id(person: Participant) -> str:
 
 
 def retransmitted_to(daphne: DaphneServer, peer_id: str) -> int:
+    return sum(n for n, _ in _subscription_ends(daphne, peer_id))
+
+
+def over_budget_to(daphne: DaphneServer, peer_id: str) -> int:
+    """NACKed packets the worker did not resend to the peer: its retransmission budget."""
+    return sum(n for _, n in _subscription_ends(daphne, peer_id))
+
+
+def _subscription_ends(daphne: DaphneServer, peer_id: str) -> list[tuple[int, int]]:
+    """(retransmitted, over budget) from each of the peer's "subscription ended" lines."""
     pattern = re.compile(
         rf"peer {peer_id} mid \S+: subscription ended, (\d+) packets retransmitted"
+        r"(?:, \d+ held back for a key frame, (\d+) NACKed packets over)?"
     )
-    return sum(int(m.group(1)) for m in pattern.finditer(daphne.log(tail_chars=1_000_000)))
+    log = daphne.log(tail_chars=1_000_000)
+    return [(int(m.group(1)), int(m.group(2) or 0)) for m in pattern.finditer(log)]
 
 
 def leave(person: Participant) -> None:

@@ -15,6 +15,7 @@ are printed and recorded in docs/benchmarks.md ("Lossy links").
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,7 @@ from tests.browser.link_media import (
     join_relay_only,
     leave,
     outbound,
+    over_budget_to,
     retransmitted_to,
     self_id,
     server_behind_relay,
@@ -129,26 +131,34 @@ def test_a_slow_subscriber_does_not_degrade_the_others(
         clear.wait_for_no_tile("Slow", timeout_ms=30_000)
         time.sleep(1)
         retransmitted = retransmitted_to(daphne, slow_id)
+        over_budget = over_budget_to(daphne, slow_id)
     finally:
         for person in (pub, clear, slow):
             if person is not None:
                 person.close()
 
     figures = {
+        "load_average_1min": os.getloadavg()[0],
         "window_s": WINDOW_SECONDS,
         "slow_link": {"kbit_s": SLOW_RATE_BPS / 1000, "queue_bytes": SLOW_QUEUE_BYTES},
         "phases": phases,
         "worker_retransmitted_to_Slow": retransmitted,
+        "worker_refused_to_Slow_over_budget": over_budget,
     }
     print(f"\nslow-subscriber figures: {json.dumps(figures)}")
 
     alone, clean, throttled = (
         phases[p]["Clear"] for p in ("alone", "slow_on_clean_link", "slow_throttled")
     )
-    # Clear keeps its frame rate (within a frame a second of its best window) and gets no
-    # more freezes than in the windows without a slow subscriber, give or take one.
-    assert throttled["fps"] >= max(alone["fps"], clean["fps"]) - 1.0, figures
+    # Clear decodes what Pub encodes, within a frame a second: Pub's own frame rate drops
+    # when the shared 2-core machine is loaded, and that is not Slow's doing.
+    assert throttled["fps"] >= phases["slow_throttled"]["Pub"]["fps"] - 1.0, figures
+    # Freezes: no more than in the windows without a slow subscriber, give or take one
+    # freeze and one second (a loaded machine makes a few short ones; Slow's made 10-17 s).
     assert throttled["freezes"] <= max(alone["freezes"], clean["freezes"]) + 1, figures
+    assert throttled["freeze_s"] <= max(alone["freeze_s"], clean["freeze_s"]) + 1.0, figures
     # Slow's keyframe requests reach Pub at most as often as the forwarder's limit lets them.
     pub_plis = phases["slow_throttled"]["Pub"]["plis_received"]
     assert pub_plis <= WINDOW_SECONDS / ANSWERED_KEYFRAME_INTERVAL + 1, figures
+    # Slow's NACKs outran the retransmission budget, which refused the excess.
+    assert over_budget > 0, figures
