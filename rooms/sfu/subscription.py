@@ -23,6 +23,16 @@ from rooms.sfu.rtp_writer import RtpWriter
 
 logger = logging.getLogger(__name__)
 
+# NACK answers are paid from a budget: each forwarded packet earns RETRANSMIT_SHARE of a
+# retransmission, up to RETRANSMIT_BURST kept. A subscriber whose link cannot carry the
+# stream re-NACKs every lost packet up to ten times (Chromium), and answering all of it
+# multiplied its downlink by 16 in tests/browser/test_slow_subscriber.py, filling its
+# queue with stale packets. Half the forwarded rate is ten times a 5% loss; 512 packets
+# repair a 2 s outage of ~1 Mbit/s video (~250 packets) in one go
+# (docs/benchmarks.md, "Lossy links").
+RETRANSMIT_SHARE = 0.5
+RETRANSMIT_BURST = 512.0
+
 if TYPE_CHECKING:
     from rooms.sfu.forwarding import ForwardedPacket, Publication
 
@@ -47,6 +57,7 @@ class Subscription:
         "_first_sequence",
         "_first_timestamp",
         "_publication",
+        "_retransmit_budget",
         "_sequence_offset",
         "_start_index",
         "_stopped",
@@ -55,6 +66,7 @@ class Subscription:
         "_video",
         "_writer",
         "held_back",
+        "over_budget",
         "retransmitted",
         "track",
     )
@@ -75,6 +87,8 @@ class Subscription:
         self._timestamp_step = 1800 if self._video else 960
         self.held_back = 0  # packets not sent while waiting for a key frame
         self.retransmitted = 0
+        self.over_budget = 0  # NACKed packets not resent: the budget was spent
+        self._retransmit_budget = RETRANSMIT_BURST
 
     def start(self, writer: RtpWriter) -> None:
         """The sender is connected: forward from now on (video: from the next key frame)."""
@@ -102,6 +116,8 @@ class Subscription:
             self._begin(packet, writer)
         elif packet.index < self._start_index:
             return  # reordered from before this subscription's first packet
+        if self._retransmit_budget < RETRANSMIT_BURST:
+            self._retransmit_budget += RETRANSMIT_SHARE
         writer.write(
             (packet.index + self._sequence_offset) & 0xFFFF,
             (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
@@ -124,6 +140,10 @@ class Subscription:
         packet = self._publication.recent((sequence - self._sequence_offset) & 0xFFFF)
         if packet is None or packet.epoch != self._epoch or packet.index < self._start_index:
             return
+        if self._retransmit_budget < 1.0:
+            self.over_budget += 1
+            return
+        self._retransmit_budget -= 1.0
         self.retransmitted += writer.resend(
             sequence,
             (packet.timestamp + self._timestamp_offset) & 0xFFFFFFFF,
@@ -184,10 +204,12 @@ class Outlet:
             self._subscription = None
             # What the subscriber's network cost: read by tests and benchmarks of lossy links.
             logger.info(
-                "%s: subscription ended, %d packets retransmitted, %d held back for a key frame",
+                "%s: subscription ended, %d packets retransmitted, %d held back for a key frame,"
+                " %d NACKed packets over the retransmission budget",
                 self._label,
                 subscription.retransmitted,
                 subscription.held_back,
+                subscription.over_budget,
             )
 
     def _on_start(self, parameters: RTCRtpSendParameters) -> None:

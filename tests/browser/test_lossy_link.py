@@ -12,7 +12,6 @@ printed and recorded in docs/benchmarks.md ("Lossy links").
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +21,10 @@ import pytest
 import shortuuid
 from playwright.sync_api import Browser
 
-from tests.browser.room_page import Participant, join_room, new_context
-from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
+from tests.browser.link_media import join_relay_only, retransmitted_to, server_behind_relay
+from tests.browser.room_page import Participant, join_room
+from tests.support.daphne import DaphneServer
 from tests.support.impaired_relay import ImpairedUdpRelay
-from tests.support.turn_server import running_turn
 
 pytestmark = pytest.mark.browser
 
@@ -59,33 +58,9 @@ def link(
 ) -> Iterator[tuple[str, ImpairedUdpRelay, DaphneServer]]:
     name = request.param
     delay, loss = LINKS[name]
-    with (
-        running_turn() as turn,
-        ImpairedUdpRelay(
-            ("127.0.0.1", 0), ("127.0.0.1", turn.port), delay=delay, loss=loss
-        ) as relay,
-    ):
-        workdir = tmp_path_factory.mktemp(f"link-{name}")
-        env = embedded_env(
-            workdir / "db.sqlite3",
-            # Browsers reach coturn only through the impairing relay.
-            TURN_URLS=f"turn:127.0.0.1:{relay.port}?transport=udp",
-            TURN_SECRET=turn.secret,
-            ICE_HOST_ADDRESSES="127.0.0.1",
-            STUN_URLS="",
-        )
-        manage(env, "migrate", "--noinput")
-        with running_daphne(env, workdir / "daphne.log") as daphne:
-            yield name, relay, daphne
-
-
-def join_relay_only(browser: Browser, base_url: str, room: str, name: str) -> Participant:
-    context = new_context(browser, base_url)
-    page = context.new_page()
-    page.goto(f"/room/{room}?relay=1")
-    page.get_by_label("Your name").fill(name)
-    page.get_by_role("button", name="Join room").click()
-    return Participant(name, context, page, [])
+    workdir = tmp_path_factory.mktemp(f"link-{name}")
+    with server_behind_relay(workdir, delay=delay, loss=loss) as (relay, daphne):
+        yield name, relay, daphne
 
 
 def video_stats(person: Participant) -> dict[str, Any]:
@@ -95,13 +70,6 @@ def video_stats(person: Participant) -> dict[str, Any]:
 
 def delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, float]:
     return {key: after[key] - before[key] for key in after}
-
-
-def retransmitted_to(daphne: DaphneServer, peer_id: str) -> int:
-    pattern = re.compile(
-        rf"peer {peer_id} mid \S+: subscription ended, (\d+) packets retransmitted"
-    )
-    return sum(int(m.group(1)) for m in pattern.finditer(daphne.log(tail_chars=1_000_000)))
 
 
 def test_video_keeps_decoding_and_nacks_are_answered(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiortc.rtp import RtpPacket
 
-from rooms.sfu import forwarding
+from rooms.sfu import forwarding, subscription
 from rooms.sfu.forwarding import Publication
 from tests.sfu.conftest import settle
 
@@ -185,6 +185,26 @@ async def test_a_nack_is_answered_from_the_kept_packets(video: tuple) -> None:
     resent = [p for p in writer.packets if p.resent]
     assert resent == [Written(lost.sequence, lost.timestamp, True, b"\x00a", 0, resent=True)]
     assert sub.retransmitted == 1
+
+
+async def test_nack_answers_are_bounded_by_a_budget_the_forwarded_packets_refill(
+    video: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(subscription, "RETRANSMIT_BURST", 4.0)
+    pub, _ = video
+    writer = started(pub)
+    sub = pub._fanout[0]
+    sub._retransmit_budget = 4.0
+    pub.on_rtp(rtp(40, KEY))
+    lost = writer.packets[0].sequence
+    for _ in range(6):  # a subscriber asking again and again for one packet
+        sub.retransmit(lost)
+    assert (sub.retransmitted, sub.over_budget) == (4, 2)
+    for seq in range(41, 45):  # four forwarded packets earn two retransmissions
+        pub.on_rtp(rtp(seq, MIDDLE))
+    for _ in range(3):
+        sub.retransmit(lost)
+    assert (sub.retransmitted, sub.over_budget) == (6, 3)
 
 
 async def test_padding_only_packets_are_forwarded_with_their_padding() -> None:
