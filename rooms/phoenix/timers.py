@@ -19,8 +19,6 @@ from typing import Any, Generic, TypeVar
 
 from channels.exceptions import ChannelFull
 
-from rooms.layers import LayerUnavailable
-
 logger = logging.getLogger(__name__)
 
 TIMER_MESSAGE = "phoenix.timer"
@@ -85,7 +83,7 @@ class Timers(Generic[T]):
                 return
             except ChannelFull:
                 await asyncio.sleep(RETRY_SECONDS)
-            except LayerUnavailable:
+            except ConnectionError:  # the layer cannot reach its backend (rooms.layers)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, UNAVAILABLE_RETRY_MAX_SECONDS)
             except Exception:
