@@ -34,11 +34,8 @@ RECEIVE_BACKOFF_MAX_SECONDS = 1.0
 CONNECT_TIMEOUT_SECONDS = 2.0
 
 
-class LayerUnavailable(ConnectionError):
-    """The channel layer cannot reach Redis: the message was not sent.
-
-    A ``ConnectionError``, so that generic code (rooms/phoenix) can handle it without
-    knowing this module."""
+class LayerUnavailable(Exception):
+    """The channel layer cannot reach Redis: the message was not sent."""
 
 
 class ResilientRedisChannelLayer(RedisChannelLayer):

@@ -19,6 +19,8 @@ from typing import Any, Generic, TypeVar
 
 from channels.exceptions import ChannelFull
 
+from rooms.layers import LayerUnavailable
+
 logger = logging.getLogger(__name__)
 
 TIMER_MESSAGE = "phoenix.timer"
@@ -83,7 +85,7 @@ class Timers(Generic[T]):
                 return
             except ChannelFull:
                 await asyncio.sleep(RETRY_SECONDS)
-            except ConnectionError:  # the layer cannot reach its backend (rooms.layers)
+            except LayerUnavailable:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, UNAVAILABLE_RETRY_MAX_SECONDS)
             except Exception:
