@@ -181,10 +181,7 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 if frame is not None
                 else (error.join_ref, error.ref, error.topic)
             )
-            # An unavailable service is no fault of the client's, and its process has
-            # already said so once (rooms.outage): not a warning per frame.
-            log = logger.debug if error.code == ErrorCode.UNAVAILABLE else self._log.warning
-            log(
+            self._log.warning(
                 "socket %s topic %s: frame %s %s answered %r: %s",
                 self.channel_name,
                 clip(topic),
