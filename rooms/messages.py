@@ -9,8 +9,11 @@ Nothing here is built from client input except validated values.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, Literal, NotRequired, TypedDict
+
+from rooms.grants import PARTICIPANT, Grant, grant_names, parse_grants
 
 
 class RemovalReason(StrEnum):
@@ -49,6 +52,7 @@ class RoomJoin(TypedDict):
     reply_channel: str  # the consumer's channel name
     metadata: dict[str, Any]  # validated join params: {"displayName": str, ...}
     max_participants: int
+    grants: list[str]  # rooms.grants.Grant values
 
 
 class RoomLeave(TypedDict):
@@ -125,7 +129,12 @@ FINAL_REMOVALS = frozenset(
 
 
 def room_join(
-    room: str, peer_id: str, reply_channel: str, metadata: dict[str, Any], max_participants: int
+    room: str,
+    peer_id: str,
+    reply_channel: str,
+    metadata: dict[str, Any],
+    max_participants: int,
+    grants: Iterable[Grant] = PARTICIPANT,
 ) -> RoomJoin:
     return {
         "type": "room.join",
@@ -134,6 +143,7 @@ def room_join(
         "reply_channel": reply_channel,
         "metadata": metadata,
         "max_participants": max_participants,
+        "grants": grant_names(grants),
     }
 
 
@@ -186,4 +196,15 @@ def is_room_join(message: dict[str, Any]) -> bool:
         and isinstance(message.get("reply_channel"), str)
         and isinstance(message.get("metadata"), dict)
         and isinstance(message.get("max_participants"), int)
+        and _are_grants(message.get("grants"))
     )
+
+
+def _are_grants(value: object) -> bool:
+    if not isinstance(value, list):
+        return False
+    try:
+        parse_grants(value)
+    except ValueError:
+        return False
+    return True

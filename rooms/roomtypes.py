@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import JoinRefusal, RemovalReason
 
 
@@ -22,6 +23,7 @@ class PeerInfo:
     display_name: str
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     joined_at: datetime | None = None
+    grants: frozenset[Grant] = PARTICIPANT
 
 
 class JoinRefused(Exception):

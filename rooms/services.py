@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.models import Participation, Room
 from rooms.roomtypes import JoinRefused
@@ -28,6 +29,7 @@ class JoinPolicy:
 
     room_name: str
     max_participants: int
+    grants: frozenset[Grant] = PARTICIPANT
 
 
 def authorize_join(room_name: str) -> JoinPolicy:

@@ -19,6 +19,7 @@ from django.conf import settings
 
 from rooms import messages, names, services, strictjson
 from rooms.display_names import check_display_name
+from rooms.grants import PARTICIPANT, Grant
 from rooms.ice import ice_servers
 from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
@@ -127,6 +128,7 @@ class PeerChannel(Channel):
         self.owner: WorkerRef | None = None
         self._metadata: dict[str, Any] = {}
         self._max_participants = 0
+        self._grants: frozenset[Grant] = PARTICIPANT
         # True from room.join until the owner is known to have forgotten the peer.
         self._in_room = False
         # True while the join waits for the owner; whoever flips it first settles the join.
@@ -149,6 +151,7 @@ class PeerChannel(Channel):
         except JoinRefused as refused:
             raise JoinError(refused.reason) from None
         self._max_participants = policy.max_participants
+        self._grants = policy.grants
         self.peer_id = shortuuid.uuid()
         owner = await self.services.claim(self.room)
         if owner is None:
@@ -236,7 +239,12 @@ class PeerChannel(Channel):
         await self.channel_layer.send(
             owner.channel,
             messages.room_join(
-                self.room, self.peer_id, self.channel_name, self._metadata, self._max_participants
+                self.room,
+                self.peer_id,
+                self.channel_name,
+                self._metadata,
+                self._max_participants,
+                self._grants,
             ),
         )
 

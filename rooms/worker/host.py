@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from channels.layers import BaseChannelLayer
 
 from rooms import messages
+from rooms.grants import parse_grants
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
@@ -240,6 +241,7 @@ class RoomHost:
             display_name=str(metadata.get("displayName", "")),
             metadata=metadata,
             joined_at=datetime.now(UTC),
+            grants=parse_grants(message["grants"]),
         )
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))
