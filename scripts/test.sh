@@ -7,7 +7,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ensure_apt redis-server:/usr/bin/redis-server coturn:/usr/bin/turnserver chromium:/usr/bin/chromium
+ensure_apt redis-server:/usr/bin/redis-server coturn:/usr/bin/turnserver chromium:/usr/bin/chromium \
+  iptables:/usr/sbin/iptables
 ensure_python_env requirements-dev.txt
 # tests/deploy validates docker-compose.yml and the Caddyfile offline with these two.
 ensure_apt docker-compose:/usr/bin/docker-compose caddy:/usr/bin/caddy

@@ -19,48 +19,24 @@ from playwright.sync_api import Browser, Playwright
 
 from tests.browser.room_page import CHROMIUM_ARGS, CHROMIUM_PATH
 from tests.browser.stock_page import StockParticipant, build_bundles, open_stock, wait_rising
-from tests.netns.namespace import ClientNamespace, client_namespace, unavailable_reason
-from tests.support.daphne import DaphneServer, embedded_env, manage, running_daphne
-from tests.support.turn_server import TurnServer, running_turn
+from tests.netns.udp_blocked import UdpBlockedSite, udp_blocked_site
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def network(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[ClientNamespace, TurnServer, DaphneServer]]:
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    with (
-        client_namespace(block_udp=True) as ns,
-        running_turn(listening_ip=ns.host_ip, relay_ip="127.0.0.1") as turn,
-    ):
-        workdir = tmp_path_factory.mktemp("stock-tcp")
-        env = embedded_env(
-            workdir / "db.sqlite3",
-            DJANGO_ALLOWED_HOSTS=f"127.0.0.1,localhost,{ns.host_ip}",
-            TURN_URLS=f"turn:{ns.host_ip}:{turn.port}?transport=tcp",
-            TURN_SECRET=turn.secret,
-            TURN_TTL_SECONDS="600",
-            ICE_HOST_ADDRESSES="127.0.0.1",
-            STUN_URLS="",
-        )
-        manage(env, "migrate", "--noinput")
-        with running_daphne(env, workdir / "daphne.log", host=ns.host_ip) as daphne:
-            yield ns, turn, daphne
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UdpBlockedSite]:
+    with udp_blocked_site(tmp_path_factory.mktemp("stock-tcp")) as blocked:
+        yield blocked
 
 
 @pytest.fixture(scope="module")
 def namespaced_browser(
-    network: tuple[ClientNamespace, TurnServer, DaphneServer],
-    tmp_path_factory: pytest.TempPathFactory,
-    playwright: Playwright,
+    site: UdpBlockedSite, tmp_path_factory: pytest.TempPathFactory, playwright: Playwright
 ) -> Iterator[Browser]:
     if not Path(CHROMIUM_PATH).exists():
         pytest.skip(f"no chromium at {CHROMIUM_PATH}")
-    ns, _, daphne = network
+    ns, daphne = site.ns, site.daphne
     wrapper = tmp_path_factory.mktemp("chromium") / "chromium-in-namespace"
     wrapper.write_text(f'#!/bin/sh\nexec {" ".join(ns.command(CHROMIUM_PATH))} "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
@@ -72,9 +48,9 @@ def namespaced_browser(
 
 
 def test_stock_clients_without_udp_get_media_through_turn_over_tcp(
-    network: tuple[ClientNamespace, TurnServer, DaphneServer], namespaced_browser: Browser
+    site: UdpBlockedSite, namespaced_browser: Browser
 ) -> None:
-    ns, turn, daphne = network
+    daphne = site.daphne
     dist = build_bundles()
     room = "tcp-" + shortuuid.uuid()[:8]
     opened: list[StockParticipant] = []
@@ -89,19 +65,16 @@ def test_stock_clients_without_udp_get_media_through_turn_over_tcp(
             observed = stock.observed()
             assert observed["errors"] == []
             servers = observed["configs"][0]["iceServers"]
-            assert [s["urls"] for s in servers] == [f"turn:{ns.host_ip}:{turn.port}?transport=tcp"]
+            assert [s["urls"] for s in servers] == [site.turn_url]
             candidate = stock.selected_local_candidate() or {}
             assert candidate.get("candidateType") == "relay", candidate
             assert candidate.get("relayProtocol") == "tcp", candidate
     except AssertionError:
         for stock in opened:
             print(f"----- {stock.name}: {stock.observed()} {stock.inbound()}")
-        print(f"----- daphne\n{daphne.log()}\n----- coturn\n{turn.log()}")
+        print(f"----- daphne\n{daphne.log()}\n----- coturn\n{site.turn.log()}")
         raise
     finally:
         for stock in opened:
             stock.close()
-    # The namespace really cannot send UDP out.
-    before = ns.dropped_udp_packets()
-    ns.send_udp(ns.host_ip, turn.port)
-    assert ns.dropped_udp_packets() == before + 1
+    site.assert_udp_blocked()
