@@ -104,8 +104,16 @@ try:
 except ValueError as error:
     raise ConfigError("DATABASE_URL", str(error)) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Room workers and daphne share the file; wait for the lock instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Room workers and daphne share the file. Write-ahead logging lets readers (joins'
+    # policy reads, the admin) go on while a recorder writes; IMMEDIATE transactions take
+    # the write lock when they begin, so a writer waits out the busy timeout instead of
+    # failing at once with "database is locked" when two transactions that both read
+    # first try to write.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
