@@ -17,13 +17,17 @@ DEFAULT_DISPLAY_NAME = "Guest"
 _REFUSED_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
 
 
+class DisplayNameLength(ValueError):
+    """The name is empty or longer than the bound: the one refusal a limit decides."""
+
+
 def check_display_name(value: object, max_chars: int) -> str:
     """``value`` trimmed; ValueError unless it is 1 to ``max_chars`` characters of text."""
     if not isinstance(value, str):
         raise ValueError("displayName must be a string")
     name = value.strip()
     if not 1 <= len(name) <= max_chars:
-        raise ValueError(f"displayName must be 1 to {max_chars} characters")
+        raise DisplayNameLength(f"displayName must be 1 to {max_chars} characters")
     # Checked before trimming too: strip() takes line separators for whitespace.
     if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in value):
         raise ValueError("displayName must not contain control characters")

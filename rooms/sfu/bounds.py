@@ -32,12 +32,10 @@ def check_display_name(metadata: Mapping[str, Any], limits: Limits) -> None:
         return
     try:
         display_names.check_display_name(metadata["displayName"], limits.display_name_chars)
+    except display_names.DisplayNameLength as error:
+        raise MediaEventError(f"{error} (display_name_chars)") from None
     except ValueError as error:
-        # Name the bound when it is the length that was refused.
-        bound = (
-            " (display_name_chars)" if "characters" in str(error) and " to " in str(error) else ""
-        )
-        raise MediaEventError(f"{error}{bound}") from None
+        raise MediaEventError(str(error)) from None
 
 
 def check_endpoint_metadata(metadata: Mapping[str, Any], limits: Limits) -> None:
