@@ -198,6 +198,7 @@ class RoomHost:
             self._site.recorder,
             request_removal=self.request_removal,
             on_peer_left=self._peer_left,
+            is_detached=self._detached.__contains__,
         )
         self.room = self._site.make_room(self.name, outbox)
         self.state = HostState.LIVE

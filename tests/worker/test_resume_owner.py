@@ -103,6 +103,9 @@ async def test_a_disconnected_resumable_peer_is_kept_unseen_and_a_resume_takes_i
     assert await site.events(ann, 1) == ["endpointAdded"]
 
     await site.send(messages.room_leave(ROOM, "ann", RemovalReason.DISCONNECTED, channel=ann))
+    # What the room says meanwhile is not sent to a channel nobody reads.
+    update = {"type": "updateEndpointMetadata", "data": {"metadata": {"displayName": "Bo"}}}
+    await site.send(messages.room_media_event(ROOM, "bob", json.dumps(update)))
     await asyncio.sleep(GRACE_SECONDS / 2)
     fresh = await site.layer.new_channel("peer.")
     await site.send(messages.room_resume(ROOM, "ann", fresh))
