@@ -163,11 +163,13 @@ async def test_a_killed_web_process_costs_its_peer_a_resume_not_a_rejoin(
     kill_hard(web)
     await asyncio.sleep(2)
     restarted = await asyncio.to_thread(cluster.restart_web, web)
+    ready_at = time.monotonic()
     again = await PhoenixSocket.open(restarted.socket_url, restarted.http_url, "ann-again")
     try:
         reply = await again.join(topic, "Ann", params={"resume": joined["resume"]})
         assert ok(reply), reply
         assert reply[4]["response"]["peerId"] == joined["peerId"]
+        print(f"\nresume join answered {time.monotonic() - ready_at:.2f} s after the restart")
         # Past the worker's ghost check (a lease and a half after the kill) and then some.
         await asyncio.sleep(12)
         assert _removals_of(bob, topic, joined["peerId"]) == []
