@@ -145,6 +145,12 @@ export class FakeSession implements SessionLike {
     readonly callbacks: SessionCallbacks,
   ) {}
 
+  metadataResent = 0;
+
+  resendMetadata(): void {
+    this.metadataResent += 1;
+  }
+
   publish(tracks: readonly PublishedTrack[]): void {
     this.published.push(...tracks);
   }

@@ -209,6 +209,7 @@ describe("recovery", () => {
     assert.deepEqual(socket.last.params, { displayName: "Ann", resume: "secret-1" });
     socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [], resume: "secret-1", resumed: true });
     assert.equal(sessions.length, 1);
+    assert.equal(session.metadataResent, 1); // the mute made while down reaches the room now
     assert.deepEqual(socket.last.sentEvents().filter((event) => event.type === "connect").length, 1);
     socket.last.serverEvent({ type: "connected", data: { id: "p1", otherEndpoints: [bob] } });
     assertMatches(client.state, { status: "connected", selfId: "p1", endpoints: { bob: { displayName: "Bob" } } });

@@ -195,6 +195,7 @@ export class RoomClient {
       // Same peer, same media session: the server now resends the room and renegotiates.
       this.resumeSecret = joined.resume;
       this.log("resumed the media session");
+      this.session.resendMetadata();
       return;
     }
     this.dropSession();
