@@ -40,6 +40,9 @@ class JoinRefusal(StrEnum):
     INVALID_PARAMS = "invalid params"
     UNAVAILABLE = "room unavailable"  # no live worker, or the owner did not answer
     BUSY = "room busy"  # the owner's queue for the room is full; try again shortly
+    # A resume secret that is malformed, forged, for another room, or whose peer the room
+    # no longer keeps (grace period over, removed, room moved): join afresh.
+    RESUME_REFUSED = "resume refused"
 
 
 # --- to a room's owner (a worker channel) -----------------------------------
@@ -53,6 +56,18 @@ class RoomJoin(TypedDict):
     metadata: dict[str, Any]  # validated join params: {"displayName": str, ...}
     max_participants: int
     grants: list[str]  # rooms.grants.Grant values
+    # The client can resume this peer after its socket broke (join param ``resumable``):
+    # a ``disconnected`` leave then detaches the peer for the grace period.
+    resumable: NotRequired[bool]
+
+
+class RoomResume(TypedDict):
+    """Re-attach a detached (or orphaned) peer to a new consumer channel."""
+
+    type: Literal["room.resume"]
+    room: str
+    peer_id: str  # from a verified resume secret, never from client text
+    reply_channel: str
 
 
 class RoomLeave(TypedDict):
@@ -60,6 +75,9 @@ class RoomLeave(TypedDict):
     room: str
     peer_id: str
     reason: str  # RemovalReason value
+    # The consumer channel the leave is about: ignored if the peer has moved to another
+    # channel since (a late leave from the old socket must not detach a resumed peer).
+    channel: NotRequired[str]
 
 
 class RoomMediaEvent(TypedDict):
@@ -80,7 +98,7 @@ class RoomClose(TypedDict):
     room: str
 
 
-ToRoom = RoomJoin | RoomLeave | RoomMediaEvent | RoomKick | RoomClose
+ToRoom = RoomJoin | RoomResume | RoomLeave | RoomMediaEvent | RoomKick | RoomClose
 
 
 # --- to one peer's consumer ---------------------------------------------------
@@ -122,9 +140,15 @@ class PeerRemoved(TypedDict):
 ToPeer = PeerJoined | PeerJoinRefused | PeerMediaEvent | PeerRemoved
 
 # A peer that never connected is not rejoined: a squatter would just come back, and a
-# client that cannot send `connect` in time would loop.
+# client that cannot send `connect` in time would loop. A peer resumed on another channel
+# is told `replaced` on the old one, which must not rejoin and take it back.
 FINAL_REMOVALS = frozenset(
-    {RemovalReason.KICKED, RemovalReason.ROOM_CLOSED, RemovalReason.CONNECT_TIMEOUT}
+    {
+        RemovalReason.KICKED,
+        RemovalReason.ROOM_CLOSED,
+        RemovalReason.CONNECT_TIMEOUT,
+        RemovalReason.REPLACED,
+    }
 )
 
 
@@ -135,8 +159,10 @@ def room_join(
     metadata: dict[str, Any],
     max_participants: int,
     grants: Iterable[Grant] = PARTICIPANT,
+    *,
+    resumable: bool = False,
 ) -> RoomJoin:
-    return {
+    message: RoomJoin = {
         "type": "room.join",
         "room": room,
         "peer_id": peer_id,
@@ -145,10 +171,27 @@ def room_join(
         "max_participants": max_participants,
         "grants": grant_names(grants),
     }
+    if resumable:
+        message["resumable"] = True
+    return message
 
 
-def room_leave(room: str, peer_id: str, reason: RemovalReason) -> RoomLeave:
-    return {"type": "room.leave", "room": room, "peer_id": peer_id, "reason": reason.value}
+def room_resume(room: str, peer_id: str, reply_channel: str) -> RoomResume:
+    return {"type": "room.resume", "room": room, "peer_id": peer_id, "reply_channel": reply_channel}
+
+
+def room_leave(
+    room: str, peer_id: str, reason: RemovalReason, *, channel: str | None = None
+) -> RoomLeave:
+    message: RoomLeave = {
+        "type": "room.leave",
+        "room": room,
+        "peer_id": peer_id,
+        "reason": reason.value,
+    }
+    if channel is not None:
+        message["channel"] = channel
+    return message
 
 
 def room_media_event(room: str, peer_id: str, data: str) -> RoomMediaEvent:
@@ -197,6 +240,21 @@ def is_room_join(message: dict[str, Any]) -> bool:
         and isinstance(message.get("metadata"), dict)
         and isinstance(message.get("max_participants"), int)
         and _are_grants(message.get("grants"))
+        and isinstance(message.get("resumable", False), bool)
+    )
+
+
+def is_room_resume(message: dict[str, Any]) -> bool:
+    """True if a ``room.resume`` carries every field with its declared type."""
+    return isinstance(message.get("peer_id"), str) and isinstance(message.get("reply_channel"), str)
+
+
+def is_room_leave(message: dict[str, Any]) -> bool:
+    """True if a ``room.leave`` names a peer, a known reason and (if any) a channel."""
+    return (
+        isinstance(message.get("peer_id"), str)
+        and message.get("reason") in set(RemovalReason)
+        and isinstance(message.get("channel", ""), str)
     )
 
 

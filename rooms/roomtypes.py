@@ -24,6 +24,8 @@ class PeerInfo:
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     joined_at: datetime | None = None
     grants: frozenset[Grant] = PARTICIPANT
+    # The client can take this peer back after its socket broke (rooms/resume.py).
+    resumable: bool = False
 
 
 class JoinRefused(Exception):
@@ -71,6 +73,18 @@ class RoomLike(Protocol):
 
     async def handle_media_event(self, peer_id: str, data: str) -> None:
         """A raw mediaEvent string from one peer; never raises on bad input."""
+
+    def can_resume(self, peer_id: str) -> bool:
+        """True if the peer is here, visible and resumable: a resume may re-attach it."""
+
+    def reattach(self, peer_id: str, channel: str) -> str:
+        """Point a resumable peer at a new consumer channel; returns the one it had."""
+
+    async def resync(self, peer_id: str) -> None:
+        """Tell a resumed peer the room as it is now and open a fresh negotiation round.
+
+        Pushes sent while it was detached are lost; this makes it consistent again.
+        """
 
     async def close(self, reason: RemovalReason) -> None:
         """Remove every peer with ``reason`` (outbox.peer_left for each) and free all resources."""

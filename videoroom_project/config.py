@@ -182,6 +182,7 @@ class VideoroomSettings(TypedDict):
     WORKER_STALL_SECONDS: float
     SOCKET_IDLE_TIMEOUT_SECONDS: float
     JOIN_TIMEOUT_SECONDS: float
+    RESUME_GRACE_SECONDS: float
     REDIS_PREFIX: str
 
 
@@ -209,6 +210,9 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
         ),
         # How long a join waits for the room worker before replying an error.
         "JOIN_TIMEOUT_SECONDS": env.number("VIDEOROOM_JOIN_TIMEOUT_SECONDS", 8.0, minimum=0.5),
+        # How long a room keeps a resumable peer whose websocket is gone (or whose web
+        # process died) before removing it; its media keeps flowing meanwhile. 0: at once.
+        "RESUME_GRACE_SECONDS": env.number("VIDEOROOM_RESUME_GRACE_SECONDS", 20.0, minimum=0.0),
         "REDIS_PREFIX": prefix,
     }
 

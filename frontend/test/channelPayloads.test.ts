@@ -17,6 +17,10 @@ describe("join error classification", () => {
     assertMatches(classifyJoinError({ reason: "room unavailable" }), { kind: "transient", reason: "room unavailable" });
   });
 
+  it("treats a refused resume as transient: the next join is a fresh one", () => {
+    assertMatches(classifyJoinError({ reason: "resume refused" }), { kind: "transient", reason: "resume refused" });
+  });
+
   it("treats unknown or missing reasons as transient", () => {
     assertMatches(classifyJoinError({ reason: "server busy" }), { kind: "transient", reason: "unknown" });
     assertMatches(classifyJoinError(undefined), { kind: "transient", reason: "unknown" });
@@ -27,11 +31,16 @@ describe("join ok reply", () => {
   it("reads the peer id and ICE servers", () => {
     assert.deepEqual(
       parseJoinOk({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] }),
-    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] });
+    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], resume: null, resumed: false });
   });
 
   it("defaults to no ICE servers", () => {
-    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [] });
+    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], resume: null, resumed: false });
+  });
+
+  it("reads the resume secret and whether the join resumed a peer", () => {
+    assertMatches(parseJoinOk({ peerId: "p1", resume: "s3cret", resumed: true }), { resume: "s3cret", resumed: true });
+    assertMatches(parseJoinOk({ peerId: "p1", resume: 5, resumed: "yes" }), { resume: null, resumed: false });
   });
 
   it("rejects replies without a peer id or with bad servers", () => {

@@ -31,8 +31,13 @@ export class FakeChannel implements ChannelLike {
 
   constructor(
     readonly topic: string,
-    readonly params: object | undefined,
+    private readonly rawParams: object | (() => object) | undefined,
   ) {}
+
+  /** The params of the next (re)join, as the phoenix client evaluates them. */
+  get params(): object | undefined {
+    return typeof this.rawParams === "function" ? this.rawParams() : this.rawParams;
+  }
 
   join(): PushLike {
     return this.joinPush;
@@ -96,7 +101,11 @@ export class FakeSocket implements SocketLike {
     this.disconnected = true;
   }
 
-  channel(topic: string, params?: object): FakeChannel {
+  isConnected(): boolean {
+    return this.connected && !this.disconnected;
+  }
+
+  channel(topic: string, params?: object | (() => object)): FakeChannel {
     const channel = new FakeChannel(topic, params);
     this.channels.push(channel);
     return channel;
@@ -135,6 +144,12 @@ export class FakeSession implements SessionLike {
     readonly config: RTCConfiguration,
     readonly callbacks: SessionCallbacks,
   ) {}
+
+  metadataResent = 0;
+
+  resendMetadata(): void {
+    this.metadataResent += 1;
+  }
 
   publish(tracks: readonly PublishedTrack[]): void {
     this.published.push(...tracks);

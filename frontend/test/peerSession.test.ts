@@ -150,6 +150,22 @@ describe("peer session negotiation", () => {
     assert.equal(sent.length, 1);
   });
 
+  it("resends the metadata of acknowledged tracks only, as they are now", async () => {
+    const session = makeSession();
+    session.publish([published("me:a", "audio", "microphone")]);
+    session.onOfferData({ audio: 0, video: 0 });
+    await settle();
+    session.onSdpAnswer("v=0", { "0": "me:a" });
+    await settle();
+    session.publish([published("me:v", "video", "camera")]); // not acknowledged yet
+    session.updateMetadata("me:a", { type: "microphone", active: false });
+    sent = [];
+    session.resendMetadata();
+    assert.deepEqual(sent, [
+      { type: "updateTrackMetadata", data: { trackId: "me:a", trackMetadata: { type: "microphone", active: false } } },
+    ]);
+  });
+
   it("drops an unpublished track from the next offer", async () => {
     const session = makeSession();
     session.publish([published("me:a", "audio", "microphone"), published("me:s", "video", "screensharing")]);

@@ -52,7 +52,7 @@ describe("joining", () => {
     client.join();
     assert.equal(socket.connected, true);
     assert.equal(socket.last.topic, "room:demo");
-    assert.deepEqual(socket.last.params, { displayName: "Ann" });
+    assert.deepEqual(socket.last.params, { displayName: "Ann", resumable: true });
     assert.equal(client.state.status, "connecting");
     socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [] });
     assert.deepEqual(socket.last.sentEvents(), [{ type: "connect", data: { metadata: { displayName: "Ann" } } }]);
@@ -187,6 +187,59 @@ describe("recovery", () => {
     socket.triggerError();
     assert.equal(client.state.status, "reconnecting");
     assert.equal(lastSession().closed, true);
+  });
+
+  it("keeps the media session when the socket drops and resumes the same peer on rejoin", () => {
+    const client = makeClient();
+    client.setLocalTrack("camera", fakeTrack("video"), fakeStream);
+    client.join();
+    socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [], resume: "secret-1", resumed: false });
+    const bob = { id: "bob", metadata: { displayName: "Bob" }, tracks: {} };
+    socket.last.serverEvent({ type: "connected", data: { id: "p1", otherEndpoints: [bob] } });
+    const session = lastSession();
+    socket.connected = false; // the web process died: the socket closed, then the channel errored
+    socket.last.triggerError();
+    socket.triggerError();
+    assertMatches(client.state, { status: "reconnecting", endpoints: { bob: { displayName: "Bob" } } });
+    assert.equal(session.closed, false);
+    const sentBefore = socket.last.pushed.length;
+    client.setActive("camera", false); // not pushed while the channel is down
+    assert.equal(socket.last.pushed.length, sentBefore);
+    socket.connected = true;
+    assert.deepEqual(socket.last.params, { displayName: "Ann", resume: "secret-1" });
+    socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [], resume: "secret-1", resumed: true });
+    assert.equal(sessions.length, 1);
+    assert.equal(session.metadataResent, 1); // the mute made while down reaches the room now
+    assert.deepEqual(socket.last.sentEvents().filter((event) => event.type === "connect").length, 1);
+    socket.last.serverEvent({ type: "connected", data: { id: "p1", otherEndpoints: [bob] } });
+    assertMatches(client.state, { status: "connected", selfId: "p1", endpoints: { bob: { displayName: "Bob" } } });
+    assert.equal(session.closed, false);
+  });
+
+  it("joins afresh with a new session when the server refuses the resume", () => {
+    const client = makeClient();
+    client.join();
+    socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [], resume: "secret-1", resumed: false });
+    socket.last.serverEvent({ type: "connected", data: { id: "p1", otherEndpoints: [] } });
+    const first = lastSession();
+    socket.connected = false;
+    socket.last.triggerError();
+    socket.connected = true;
+    assert.deepEqual(socket.last.params, { displayName: "Ann", resume: "secret-1" });
+    socket.last.joinPush.reply("error", { reason: "resume refused" });
+    assert.equal(first.closed, true);
+    assert.deepEqual(socket.last.params, { displayName: "Ann", resumable: true });
+    connect(client, "p2");
+    assert.notEqual(lastSession(), first);
+  });
+
+  it("does not resume after the server ended the peer (phx_error on a live socket)", () => {
+    const client = makeClient();
+    client.join();
+    socket.last.joinPush.reply("ok", { peerId: "p1", iceServers: [], resume: "secret-1", resumed: false });
+    socket.last.triggerError();
+    assert.equal(lastSession().closed, true);
+    assert.deepEqual(socket.last.params, { displayName: "Ann", resumable: true });
   });
 
   it("rejoins on a fresh channel when the media connection fails", async () => {

@@ -17,6 +17,7 @@ so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -138,6 +139,37 @@ class Room(Fanout):
                 logger.exception("room %s: peer %s: media event failed", self.name, peer_id)
                 await self._send(member, ev.error("internal error"))
 
+    def can_resume(self, peer_id: str) -> bool:
+        member = self._members.get(peer_id)
+        # An unconnected peer's `connect` may be what got lost: it joins afresh instead.
+        return (
+            member is not None
+            and member.connected
+            and member.media is not None
+            and member.info.resumable
+            and not self._closing
+        )
+
+    def reattach(self, peer_id: str, channel: str) -> str:
+        member = self._members[peer_id]
+        previous = member.info.channel
+        member.info = dataclasses.replace(member.info, channel=channel)
+        logger.info("room %s: peer %s resumed on a new channel", self.name, peer_id)
+        return previous
+
+    async def resync(self, peer_id: str) -> None:
+        member = self._members.get(peer_id)
+        if member is None:
+            return
+        async with member.lock:
+            if self._members.get(peer_id) is not member or not member.connected:
+                return
+            # `connected` again: the client replaces what it knew of the others with it.
+            await self._send_snapshot(member)
+            # An offerData, sdpOffer or sdpAnswer of the open round may be lost: start over.
+            member.negotiating = member.renegotiate_again = False
+            await self._renegotiate(member, requested=True)
+
     async def close(self, reason: RemovalReason) -> None:
         self._closing = True
         for peer_id in list(self._members):
@@ -188,6 +220,17 @@ class Room(Fanout):
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
         member.connected = True
+        for other in self._visible_others(member):
+            for published in other.published.values():
+                member.media.subscribe(published.source)
+        has_tracks = await self._send_snapshot(member)
+        await self._broadcast(member, ev.endpoint_added(peer_id, member.metadata))
+        logger.info("room %s: peer %s connected", self.name, peer_id)
+        if has_tracks:
+            await self._renegotiate(member)
+
+    async def _send_snapshot(self, member: Member) -> bool:
+        """``connected`` with every visible other and its tracks; True if any has tracks."""
         views = [
             ev.EndpointView(
                 id=m.info.peer_id,
@@ -196,18 +239,12 @@ class Room(Fanout):
             )
             for m in self._visible_others(member)
         ]
-        for other in self._visible_others(member):
-            for published in other.published.values():
-                member.media.subscribe(published.source)
-        await self._send(member, ev.connected(peer_id, views))
+        await self._send(member, ev.connected(member.info.peer_id, views))
         # Client 0.5.3 drops the tracks listed in `connected` (reference 2.7 a): repeat them.
         for view in views:
             if view.tracks:
                 await self._send(member, ev.tracks_added(view.id, view.tracks))
-        await self._broadcast(member, ev.endpoint_added(peer_id, member.metadata))
-        logger.info("room %s: peer %s connected", self.name, peer_id)
-        if any(view.tracks for view in views):
-            await self._renegotiate(member)
+        return any(view.tracks for view in views)
 
     async def _update_track(self, member: Member, event: ev.UpdateTrackMetadata) -> None:
         bounds.check_owned(member.peer_id, event.track_id)

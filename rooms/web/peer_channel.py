@@ -6,6 +6,12 @@ owner answers ``peer.joined`` / ``peer.join_refused`` (or a timer gives up). The
 ``mediaEvent`` frames go to the owner and ``peer.media_event`` messages come back as
 pushes. Every way out (leave, socket close, replacement, removal by the room) ends in
 ``terminate``.
+
+Resume: a join whose params carry ``resume`` (the secret of an earlier join reply,
+rooms/resume.py) sends ``room.resume`` instead, and the owner re-attaches that peer,
+media session and all, to this channel. A resumable peer's socket closing without
+``phx_leave`` sends a ``disconnected`` leave, which the owner turns into a detach for
+the grace period (docs/protocol.md, "Resuming a peer").
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import shortuuid
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from rooms import messages, names, services, strictjson
+from rooms import messages, names, resume, services, strictjson
 from rooms.display_names import check_display_name
 from rooms.grants import PARTICIPANT, Grant
 from rooms.ice import ice_servers
@@ -129,6 +135,10 @@ class PeerChannel(Channel):
         self._metadata: dict[str, Any] = {}
         self._max_participants = 0
         self._grants: frozenset[Grant] = PARTICIPANT
+        # The client asked for a resume secret (join param ``resumable``).
+        self._resumable = False
+        # This join takes back an existing peer (join param ``resume``).
+        self._resuming = False
         # True from room.join until the owner is known to have forgotten the peer.
         self._in_room = False
         # True while the join waits for the owner; whoever flips it first settles the join.
@@ -142,6 +152,12 @@ class PeerChannel(Channel):
             self.room = names.room_name_from_topic(self.topic)
         except names.InvalidRoomName as error:
             raise JoinError(JoinRefusal.INVALID_ROOM, detail=str(error)) from None
+        if "resume" in params:
+            return await self._resume(params["resume"])
+        resumable = params.get("resumable", False)
+        if not isinstance(resumable, bool):
+            raise JoinError(JoinRefusal.INVALID_PARAMS, detail="resumable must be a boolean")
+        self._resumable = resumable
         try:
             self._metadata = parse_join_params(params)
         except ValueError as error:
@@ -153,10 +169,39 @@ class PeerChannel(Channel):
         self._max_participants = policy.max_participants
         self._grants = policy.grants
         self.peer_id = shortuuid.uuid()
+        owner = await self._claim_owner()
+        self._wait_for_owner()
+        await self._send_join(owner)
+        return JOIN_PENDING
+
+    async def _resume(self, secret: object) -> JoinResult:
+        """Take back the peer a resume secret names; no database read: the secret is the
+        proof of admission, and the room's owner decides whether the peer is still there."""
+        try:
+            self.peer_id = resume.peer_of_secret(secret, self.room)
+        except resume.InvalidResume as error:
+            raise JoinError(JoinRefusal.RESUME_REFUSED, detail=str(error)) from None
+        self._resuming = self._resumable = True
+        owner = await self._claim_owner()
+        self._wait_for_owner()
+        self.owner = owner
+        logger.info(
+            "room %s peer %s: resuming via worker %s", self.room, self.peer_id, owner.worker_id
+        )
+        # Not in the room until the owner says so: a refused resume must send no leave.
+        await self.channel_layer.send(
+            owner.channel, messages.room_resume(self.room, self.peer_id, self.channel_name)
+        )
+        return JOIN_PENDING
+
+    async def _claim_owner(self) -> WorkerRef:
         owner = await self.services.claim(self.room)
         if owner is None:
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
             raise JoinError(JoinRefusal.UNAVAILABLE)
+        return owner
+
+    def _wait_for_owner(self) -> None:
         self._waiting = True
         # The timer posts JOIN_TIMEOUT back to this channel (handle_info), so the join is
         # settled in the socket's dispatch loop whichever comes first.
@@ -164,8 +209,6 @@ class PeerChannel(Channel):
             settings.VIDEOROOM["JOIN_TIMEOUT_SECONDS"],
             {"type": JOIN_TIMEOUT, "room": self.room, "peer_id": self.peer_id},
         )
-        await self._send_join(owner)
-        return JOIN_PENDING
 
     async def handle_in(self, event: str, payload: Payload) -> Payload | None:
         if event != MEDIA_EVENT:
@@ -245,6 +288,7 @@ class PeerChannel(Channel):
                 self._metadata,
                 self._max_participants,
                 self._grants,
+                resumable=self._resumable,
             ),
         )
 
@@ -254,19 +298,33 @@ class PeerChannel(Channel):
         self._waiting = False
         await self._cancel_timer()
         assert self.owner is not None
+        # Only now in the room for a resume: from here on, closing must detach or leave.
+        self._in_room = True
         await self.channel_layer.group_add(names.group_for(self.room), self.channel_name)
         self._in_group = True
         self.services.watch(
             room=self.room, peer_id=self.peer_id, owner=self.owner, channel=self.channel_name
         )
-        logger.info("room %s peer %s: joined", self.room, self.peer_id)
-        await self.reply_join({"peerId": self.peer_id, "iceServers": ice_servers(self.peer_id)})
+        logger.info(
+            "room %s peer %s: %s",
+            self.room,
+            self.peer_id,
+            "resumed" if self._resuming else "joined",
+        )
+        response: dict[str, Any] = {
+            "peerId": self.peer_id,
+            "iceServers": ice_servers(self.peer_id),
+        }
+        if self._resumable:
+            response["resume"] = resume.resume_secret(self.room, self.peer_id)
+            response["resumed"] = self._resuming
+        await self.reply_join(response)
 
     async def _refused(self, message: dict[str, Any]) -> None:
         if not self._waiting:
             return
         self._in_room = False
-        if message.get("retry") and not self._retried:
+        if message.get("retry") and not self._retried and not self._resuming:
             # The owner we claimed does not own the room (stale registry): claim once more.
             self._retried = True
             owner = await self.services.claim(self.room)
@@ -292,7 +350,8 @@ class PeerChannel(Channel):
     async def _leave_room(self, reason: RemovalReason) -> None:
         if self.owner is not None:
             await self.channel_layer.send(
-                self.owner.channel, messages.room_leave(self.room, self.peer_id, reason)
+                self.owner.channel,
+                messages.room_leave(self.room, self.peer_id, reason, channel=self.channel_name),
             )
         # Only once sent: if the send is cancelled, terminate sends it again (leaves are
         # idempotent on the worker).

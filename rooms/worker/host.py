@@ -29,6 +29,7 @@ from rooms.grants import parse_grants
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
+from rooms.worker.detached import EXPIRED, DetachedPeers
 from rooms.worker.outbox import LayerOutbox
 from rooms.worker.recorder import ParticipationRecorder
 
@@ -47,7 +48,7 @@ _REMOVE = "host.remove"  # the Room asked for a peer's removal
 # cannot flood the queue: a web process sends at most one leave per join it sent,
 # and joins are both rate-limited per socket and bounded here; kicks and closes
 # come from the admin.
-_BOUNDED = frozenset({"room.join", "room.media_event"})
+_BOUNDED = frozenset({"room.join", "room.resume", "room.media_event"})
 
 
 class HostState(StrEnum):
@@ -61,6 +62,8 @@ class HostSite(Protocol):
 
     layer: BaseChannelLayer
     recorder: ParticipationRecorder
+    # How long a resumable peer whose socket is gone stays detached; 0 removes it at once.
+    resume_grace_seconds: float
 
     async def owns(self, room: str, *, claim: bool) -> bool:
         """True if the registry names this worker the room's live owner.
@@ -102,6 +105,7 @@ class RoomHost:
         self.released = False  # set by the worker once it released the room for this host
         self._dropped = 0
         self._drop_logged_at = -_DROP_LOG_SECONDS
+        self._detached = DetachedPeers(site.resume_grace_seconds, self._queue.put_nowait)
         self._task = asyncio.create_task(self._run(), name=f"room-host-{name}")
 
     def offer(self, message: dict[str, Any]) -> bool:
@@ -112,6 +116,11 @@ class RoomHost:
             return False
         self._queue.put_nowait(message)
         return True
+
+    def reapable(self, peer_id: str, settle_seconds: float) -> bool:
+        """False while the peer waits out its grace period, or was resumed within
+        ``settle_seconds`` (its new web process may not have published its lease yet)."""
+        return self._detached.settled(peer_id, settle_seconds)
 
     def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
         """The Room's way to remove a peer: handled in order, like a leave (never dropped)."""
@@ -189,6 +198,7 @@ class RoomHost:
             self._site.recorder,
             request_removal=self.request_removal,
             on_peer_left=self._peer_left,
+            is_detached=self._detached.__contains__,
         )
         self.room = self._site.make_room(self.name, outbox)
         self.state = HostState.LIVE
@@ -205,9 +215,15 @@ class RoomHost:
                     self.name, message["peer_id"], reason, retry=retry
                 )
                 await self._reply(message["reply_channel"], refusal)
+            elif message.get("type") == "room.resume":
+                refusal = messages.peer_join_refused(
+                    self.name, message["peer_id"], JoinRefusal.RESUME_REFUSED
+                )
+                await self._reply(message["reply_channel"], refusal)
         await self._site.finished(self, release=False)
 
     async def _close(self, reason: RemovalReason) -> None:
+        self._detached.clear()
         if self.room is not None and not self._closed:
             self._closed = True
             try:
@@ -224,8 +240,17 @@ class RoomHost:
             await self._join(message)
         elif kind == "room.media_event":
             await self.room.handle_media_event(message["peer_id"], message["data"])
-        elif kind in ("room.leave", _REMOVE):
+        elif kind == "room.resume":
+            await self._resume(message)
+        elif kind == "room.leave":
+            await self._leave(message)
+        elif kind == _REMOVE:
             await self.room.remove_peer(message["peer_id"], RemovalReason(message["reason"]))
+        elif kind == EXPIRED:
+            peer_id = self._detached.expire(message)
+            if peer_id is not None:
+                logger.info("room %s peer %s: not resumed in time", self.name, peer_id)
+                await self.room.remove_peer(peer_id, RemovalReason.DISCONNECTED)
         elif kind == "room.kick":
             await self.room.remove_peer(message["peer_id"], RemovalReason.KICKED)
         elif kind == "room.close":
@@ -242,6 +267,7 @@ class RoomHost:
             metadata=metadata,
             joined_at=datetime.now(UTC),
             grants=parse_grants(message["grants"]),
+            resumable=bool(message.get("resumable", False)),
         )
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))
@@ -257,7 +283,58 @@ class RoomHost:
         await self._reply(peer.channel, messages.peer_joined(self.name, peer_id))
         await self._site.publish(self)
 
+    async def _leave(self, message: dict[str, Any]) -> None:
+        """Remove the peer, or detach it for the grace period if its socket just went away."""
+        assert self.room is not None
+        peer_id, reason = message["peer_id"], RemovalReason(message["reason"])
+        peer = next((p for p in self.room.peers if p.peer_id == peer_id), None)
+        if peer is None:
+            return
+        channel = message.get("channel")
+        if channel is not None and channel != peer.channel:
+            # From a socket the peer has left behind by resuming: about nobody now.
+            logger.debug("room %s peer %s: leave from an old channel ignored", self.name, peer_id)
+            return
+        if (
+            reason is RemovalReason.DISCONNECTED
+            and self._detached.grace_seconds > 0
+            and self.room.can_resume(peer_id)
+        ):
+            if peer_id not in self._detached:
+                logger.info(
+                    "room %s peer %s: detached, kept %ss for a resume",
+                    self.name,
+                    peer_id,
+                    self._detached.grace_seconds,
+                )
+                self._detached.detach(peer_id, peer.channel)
+            return
+        await self.room.remove_peer(peer_id, reason)
+
+    async def _resume(self, message: dict[str, Any]) -> None:
+        """Re-attach a peer to the channel that proved it holds its resume secret."""
+        assert self.room is not None
+        peer_id, channel = message["peer_id"], message["reply_channel"]
+        if not self.room.can_resume(peer_id):
+            logger.info("room %s peer %s: nothing to resume", self.name, peer_id)
+            await self._reply(
+                channel,
+                messages.peer_join_refused(self.name, peer_id, JoinRefusal.RESUME_REFUSED),
+            )
+            return
+        self._detached.attach(peer_id)
+        previous = self.room.reattach(peer_id, channel)
+        if previous != channel:
+            # A consumer still holding the peer (its socket not yet noticed as dead, or the
+            # secret used from a second tab) lets go of it and does not rejoin.
+            await self._reply(
+                previous, messages.peer_removed(self.name, peer_id, RemovalReason.REPLACED)
+            )
+        await self._reply(channel, messages.peer_joined(self.name, peer_id))
+        await self.room.resync(peer_id)
+
     async def _peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
+        self._detached.forget(peer.peer_id)
         await self._site.publish(self)
         if not self._handling and self.room is not None and not self.room.peers:
             # Removed outside this host's own handling (a Room breaking the

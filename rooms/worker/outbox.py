@@ -33,12 +33,14 @@ class LayerOutbox:
         *,
         request_removal: Callable[[str, RemovalReason], None],
         on_peer_left: Callable[[PeerInfo, RemovalReason], Awaitable[None]],
+        is_detached: Callable[[str], bool] = lambda peer_id: False,
     ) -> None:
         self._room = room
         self._layer = layer
         self._recorder = recorder
         self._request_removal = request_removal
         self._on_peer_left = on_peer_left
+        self._is_detached = is_detached
 
     async def _send(self, channel: str, message: Any) -> None:
         try:
@@ -51,6 +53,10 @@ class LayerOutbox:
             )
 
     async def media_event(self, peer: PeerInfo, data: str) -> None:
+        if self._is_detached(peer.peer_id):
+            # Nobody reads its channel: the resume resends the room instead, and a full
+            # channel would only turn each further send into an error.
+            return
         await self._send(peer.channel, messages.peer_media_event(self._room, peer.peer_id, data))
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:

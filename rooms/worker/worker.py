@@ -43,7 +43,15 @@ _RECEIVE_BACKOFF_MAX = 2.0
 # No lease renewal within this long after a receive error: longer than the
 # largest backoff, so a worker that cannot receive keeps its renewals held.
 _RECEIVE_ERROR_WINDOW = 2 * _RECEIVE_BACKOFF_MAX
-_ROOM_TYPES = frozenset({"room.join", "room.leave", "room.media_event", "room.kick", "room.close"})
+_ROOM_TYPES = frozenset(
+    {"room.join", "room.resume", "room.leave", "room.media_event", "room.kick", "room.close"}
+)
+# What the message must satisfy beyond a type and a valid room name.
+_CHECKS = {
+    "room.join": messages.is_room_join,
+    "room.resume": messages.is_room_resume,
+    "room.leave": messages.is_room_leave,
+}
 
 
 class RoomWorker:
@@ -58,13 +66,16 @@ class RoomWorker:
         stall_seconds: float,
         limits: Limits | None = None,
         recorder: ParticipationRecorder | None = None,
+        resume_grace_seconds: float = 0.0,
     ) -> None:
         """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
 
         A loop that has not run for ``stall_seconds`` no longer gets its lease renewed.
         ``limits`` bounds each room's queue; ``recorder`` writes participation history.
+        ``resume_grace_seconds`` is how long a resumable peer whose socket is gone is kept.
         """
         self.layer = layer
+        self.resume_grace_seconds = resume_grace_seconds
         self._limits = limits if limits is not None else Limits()
         self.recorder = recorder or ParticipationRecorder(
             backlog=self._limits.participation_backlog
@@ -114,6 +125,7 @@ class RoomWorker:
             lease_writer=lease_writer,
             stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
             limits=settings.VIDEOROOM_LIMITS,
+            resume_grace_seconds=settings.VIDEOROOM["RESUME_GRACE_SECONDS"],
         )
 
     async def start(self) -> WorkerRef:
@@ -164,7 +176,9 @@ class RoomWorker:
         """Remove peers whose web process died without closing their sockets.
 
         A peer is judged only once it is older than a lease, which gives its web
-        process time to publish the lease it keeps while it has joined peers.
+        process time to publish the lease it keeps while it has joined peers. A
+        resumable peer is detached rather than removed (host.py): it waits out the
+        grace period for its page to reconnect through a live web process.
         """
         while True:
             await asyncio.sleep(self._lease_seconds / 2)
@@ -185,10 +199,18 @@ class RoomWorker:
         if not candidates:
             return 0
         alive = await self._registry.alive_web({web_id_of(peer.channel) for _, peer in candidates})
-        ghosts = [(host, peer) for host, peer in candidates if web_id_of(peer.channel) not in alive]
+        ghosts = [
+            (host, peer)
+            for host, peer in candidates
+            if web_id_of(peer.channel) not in alive
+            and host.reapable(peer.peer_id, self._lease_seconds)
+        ]
         for host, peer in ghosts:
             logger.warning("room %s peer %s: its web process is gone", host.name, peer.peer_id)
-            host.offer(dict(room_leave(host.name, peer.peer_id, RemovalReason.DISCONNECTED)))
+            leave = room_leave(
+                host.name, peer.peer_id, RemovalReason.DISCONNECTED, channel=peer.channel
+            )
+            host.offer(dict(leave))
         return len(ghosts)
 
     async def _receive_loop(self) -> None:
@@ -229,11 +251,14 @@ class RoomWorker:
             kind not in _ROOM_TYPES
             or not isinstance(room, str)
             or not is_valid_room_name(room)
-            or (kind == "room.join" and not messages.is_room_join(message))
+            or (kind in _CHECKS and not _CHECKS[kind](message))
         ):
             logger.warning("room worker: dropping malformed message of type %s", clip(kind))
             return None
         host = self._hosts.get(room)
+        if host is None and kind == "room.resume":
+            # Nothing hosted here to resume: the room moved or ended with the peer.
+            return messages.peer_join_refused(room, message["peer_id"], JoinRefusal.RESUME_REFUSED)
         if host is None:
             if kind != "room.join":
                 logger.debug("room %s: %s for a room not hosted here", room, kind)
@@ -244,9 +269,10 @@ class RoomWorker:
                 queue_length=self._limits.room_queue_length,
                 previous=self._retiring.get(room),
             )
-        if host.offer(message) or kind != "room.join":
+        if host.offer(message) or kind not in ("room.join", "room.resume"):
             return None
-        self.recorder.refused(room, str(message.get("peer_id")), JoinRefusal.BUSY)
+        if kind == "room.join":
+            self.recorder.refused(room, str(message.get("peer_id")), JoinRefusal.BUSY)
         return messages.peer_join_refused(room, message["peer_id"], JoinRefusal.BUSY)
 
     # --- HostSite: what hosts ask of their worker -------------------------------------

@@ -93,16 +93,41 @@ class PhoenixSocket:
         begin = self._join_start.get(topic, 0)
         return [frame[3] for frame in self.frames[begin:] if frame[2] == topic]
 
-    async def join(self, topic: str, display_name: str, timeout: float = WAIT_SECONDS) -> Frame:
-        """Send phx_join with a fresh join_ref (as the npm client does on every rejoin); return the reply."""
+    async def join(
+        self,
+        topic: str,
+        display_name: str,
+        timeout: float = WAIT_SECONDS,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> Frame:
+        """Send phx_join with a fresh join_ref (as the npm client does on every rejoin); return the reply.
+
+        ``params`` replaces the default ``{"displayName": display_name}``.
+        """
         ref = self.next_ref()
         self.join_refs[topic] = ref
         self._join_start[topic] = len(self.frames)
-        await self.send([ref, ref, topic, "phx_join", {"displayName": display_name}])
+        payload = {"displayName": display_name} if params is None else params
+        await self.send([ref, ref, topic, "phx_join", payload])
         reply = await self.wait_frame(topic, "phx_reply", ref=ref, timeout=timeout)
         if reply[4].get("status") == "ok":
             self.peer_ids[topic] = reply[4]["response"]["peerId"]
         return reply
+
+    async def send_media_event(self, topic: str, event: dict[str, Any]) -> None:
+        """Push one client media event (Membrane's ``{"type": ..., "data": ...}``)."""
+        payload = {"data": json.dumps(event)}
+        await self.send([self.join_refs[topic], self.next_ref(), topic, "mediaEvent", payload])
+
+    def media_events(self, topic: str, *, since_join: bool = True) -> list[dict[str, Any]]:
+        """Server media events on ``topic``, decoded: since its current join, or all."""
+        begin = self._join_start.get(topic, 0) if since_join else 0
+        return [
+            json.loads(frame[4]["data"])
+            for frame in self.frames[begin:]
+            if frame[2] == topic and frame[3] == "mediaEvent"
+        ]
 
     async def leave(self, topic: str) -> Frame:
         ref = self.next_ref()

@@ -112,7 +112,9 @@ async def test_unanswered_join_times_out_as_unavailable_and_tells_the_owner_to_f
 
     leave = await host.receive(OWNER.channel, timeout=10)
 
-    assert leave == messages.room_leave("alpha", channel.peer_id, RemovalReason.DISCONNECTED)
+    assert leave == messages.room_leave(
+        "alpha", channel.peer_id, RemovalReason.DISCONNECTED, channel=channel.channel_name
+    )
     assert host.join_replies == [(None, "room unavailable")]
     # A late answer changes nothing.
     await channel.handle_info(messages.peer_joined("alpha", channel.peer_id))
@@ -269,7 +271,7 @@ async def test_terminate_leaves_the_room_with_the_matching_reason(
     await channel.terminate(why)
 
     assert await host.receive(OWNER.channel) == messages.room_leave(
-        "alpha", channel.peer_id, removal
+        "alpha", channel.peer_id, removal, channel=channel.channel_name
     )
     assert services.unwatched == [channel.peer_id]
     assert "room.alpha" not in host.channel_layer.groups

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomOutbox
 
@@ -34,6 +36,18 @@ class FakeRoom:
         for other in self.peers:
             if other.peer_id != peer_id:
                 await self.outbox.media_event(other, data)
+
+    def can_resume(self, peer_id: str) -> bool:
+        peer = self._peers.get(peer_id)
+        return peer is not None and peer.resumable
+
+    def reattach(self, peer_id: str, channel: str) -> str:
+        peer = self._peers[peer_id]
+        self._peers[peer_id] = dataclasses.replace(peer, channel=channel)
+        return peer.channel
+
+    async def resync(self, peer_id: str) -> None:
+        """Nothing to resend: a FakeRoom keeps no signalling state."""
 
     async def close(self, reason: RemovalReason) -> None:
         self.closed_with = reason

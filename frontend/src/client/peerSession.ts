@@ -46,6 +46,9 @@ export interface SessionLike {
   publish(tracks: readonly PublishedTrack[]): void;
   unpublish(trackId: string): void;
   updateMetadata(trackId: string, metadata: TrackMetadata): void;
+  /** Sends the metadata of every acknowledged track again (after a resume: changes made
+   * while the channel was down were not sent). */
+  resendMetadata(): void;
   onOfferData(tracksTypes: TracksTypes): void;
   onSdpAnswer(sdp: string, midToTrackId: Record<string, string>): void;
   onCandidate(candidate: IceCandidateData): void;
@@ -111,6 +114,13 @@ export class PeerSession implements SessionLike {
     // A track the server has not acknowledged gets its metadata from the offer or, when an
     // offer is in flight, right after the answer.
     if (entry.negotiation === "done") this.callbacks.send(updateTrackMetadataEvent(trackId, metadata));
+  }
+
+  resendMetadata(): void {
+    for (const entry of this.local.values()) {
+      const { trackId, metadata } = entry.published;
+      if (entry.negotiation === "done") this.callbacks.send(updateTrackMetadataEvent(trackId, metadata));
+    }
   }
 
   onOfferData(tracksTypes: TracksTypes): void {

@@ -19,7 +19,10 @@ export interface ChannelLike {
 export interface SocketLike {
   connect(): void;
   disconnect(callback?: () => void, code?: number, reason?: string): void;
-  channel(topic: string, params?: object): ChannelLike;
+  /** `params` may be a function: the phoenix client calls it again for every (re)join. */
+  channel(topic: string, params?: object | (() => object)): ChannelLike;
+  /** True while the websocket is open. */
+  isConnected(): boolean;
   onOpen(callback: () => unknown): unknown;
   onError(callback: (error?: unknown) => unknown): unknown;
   onClose(callback: (event?: unknown) => unknown): unknown;

@@ -3,9 +3,16 @@
  * phoenix npm client, which also reconnects the socket and rejoins the channel), the
  * media-event dialect, and one PeerSession per server-side peer.
  *
- * Recovery: every (re)join yields a new server-side peer, so each join ok builds a fresh
- * session and republishes the local tracks under new ids. A final join error stops the
- * phoenix client's endless rejoin; a failed media connection rejoins on a new channel.
+ * Recovery: the join asks to be `resumable`, and its reply carries a resume secret. When
+ * the socket breaks (a web process died, the network blinked) the media session is kept:
+ * media flows browser <-> room worker without the web process. The phoenix client's rejoin
+ * then carries `resume: <secret>` (params are a function, evaluated at each join), and the
+ * server re-attaches the same peer: same id, same RTCPeerConnection; it resends the room
+ * (`connected`) and opens a new negotiation round. If it refuses (`resume refused`), or the
+ * server itself ended the peer (phx_error on a live socket), the next join is a fresh one:
+ * a new server-side peer, a fresh session, the local tracks republished under new ids.
+ * A final join error stops the phoenix client's endless rejoin; a failed media connection
+ * rejoins on a new channel.
  */
 
 import {
@@ -66,6 +73,10 @@ export class RoomClient {
   private mediaFailures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private socketStarted = false;
+  /** The secret of the current server-side peer, while its session can be resumed. */
+  private resumeSecret: string | null = null;
+  /** The channel is joined: media events sent now reach the current peer. */
+  private channelJoined = false;
 
   constructor(private readonly options: RoomClientOptions) {}
 
@@ -133,13 +144,23 @@ export class RoomClient {
 
   private openChannel(): void {
     const { socket, roomName, displayName } = this.options;
-    const channel = socket.channel(`room:${roomName}`, { displayName });
+    // A function: the phoenix client evaluates it for every rejoin, so a rejoin after a
+    // broken socket resumes the peer while this page still holds its session.
+    const channel = socket.channel(`room:${roomName}`, () =>
+      this.resumeSecret !== null && this.session !== null
+        ? { displayName, resume: this.resumeSecret }
+        : { displayName, resumable: true },
+    );
     this.channel = channel;
     channel.on("mediaEvent", (payload) => {
       if (channel === this.channel) this.onMediaPayload(payload);
     });
     channel.onError(() => {
-      if (channel === this.channel) this.onConnectionLost(MESSAGES.reconnecting);
+      if (channel !== this.channel) return;
+      this.channelJoined = false;
+      // On a live socket phx_error means the server ended the peer: nothing to resume.
+      if (this.options.socket.isConnected()) this.resumeSecret = null;
+      this.onConnectionLost(MESSAGES.reconnecting);
     });
     channel.onClose(() => {
       if (channel !== this.channel) return;
@@ -169,7 +190,16 @@ export class RoomClient {
       this.restartChannel(MESSAGES.reconnecting);
       return;
     }
+    this.channelJoined = true;
+    if (joined.resumed && this.session && joined.peerId === this.currentState.selfId) {
+      // Same peer, same media session: the server now resends the room and renegotiates.
+      this.resumeSecret = joined.resume;
+      this.log("resumed the media session");
+      this.session.resendMetadata();
+      return;
+    }
     this.dropSession();
+    this.resumeSecret = joined.resume;
     this.dispatch({ type: "joined", peerId: joined.peerId });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
@@ -204,6 +234,7 @@ export class RoomClient {
   }
 
   private onJoinFailure(failure: JoinFailure): void {
+    this.channelJoined = false;
     if (failure.kind === "final") {
       // The phoenix client would rejoin forever after an error reply; leaving stops it.
       this.dropChannel();
@@ -216,6 +247,12 @@ export class RoomClient {
   }
 
   private onConnectionLost(message: string): void {
+    this.channelJoined = false;
+    if (this.resumeSecret !== null && this.session !== null) {
+      // The media session lives on; the phoenix client's rejoin resumes it.
+      this.dispatch({ type: "signalingLost", message });
+      return;
+    }
     this.dropSession();
     this.dispatch({ type: "connectionLost", message });
   }
@@ -263,6 +300,12 @@ export class RoomClient {
         for (const trackId of event.data.trackIds) tracks?.delete(trackId);
         break;
       }
+      case "connected":
+        // Also the resync after a resume: forget media of endpoints gone meanwhile.
+        for (const endpointId of [...this.remoteMedia.keys()]) {
+          if (!event.data.otherEndpoints.some((other) => other.id === endpointId)) this.remoteMedia.delete(endpointId);
+        }
+        break;
       case "endpointRemoved":
         if (event.data.id === this.currentState.selfId) {
           this.dropChannel();
@@ -303,12 +346,14 @@ export class RoomClient {
   private dropChannel(): void {
     const channel = this.channel;
     this.channel = null;
+    this.channelJoined = false;
     channel?.leave();
   }
 
   private dropSession(): void {
     this.session?.close();
     this.session = null;
+    this.resumeSecret = null;
     this.remoteMedia.clear();
     this.local.forgetIds();
   }
@@ -321,7 +366,9 @@ export class RoomClient {
   private send(event: ClientEvent): void {
     const data = serializeClientEvent(event);
     this.options.trace?.("out", data);
-    this.channel?.push("mediaEvent", { data });
+    // Not buffered while the channel is down: the resume resends the room and starts a new
+    // negotiation round, which stale offers and candidates would only confuse.
+    if (this.channelJoined) this.channel?.push("mediaEvent", { data });
   }
 
   private dispatch(action: RoomAction): void {

@@ -39,6 +39,8 @@ export type RoomAction =
   | { type: "joinStarted" }
   | { type: "joined"; peerId: string }
   | { type: "connectionLost"; message: string }
+  /** The socket or channel broke but the media session lives on, to be resumed. */
+  | { type: "signalingLost"; message: string }
   | { type: "joinFailed"; message: string }
   | { type: "closed"; message: string }
   | { type: "left" }
@@ -146,6 +148,10 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
     case "connectionLost":
       if (isFinal(state.status)) return state;
       return { ...state, status: "reconnecting", message: action.message, endpoints: {} };
+    case "signalingLost":
+      // The others stay on screen: their media still flows while the page reconnects.
+      if (isFinal(state.status)) return state;
+      return { ...state, status: "reconnecting", message: action.message };
     case "joinFailed":
       return { ...state, status: "failed", message: action.message, endpoints: {} };
     case "closed":

@@ -78,6 +78,10 @@ function askForName(): void {
   });
 }
 
+// A closed tab or a navigation away leaves at once (phx_leave): without it the room would
+// keep the peer for its resume grace period, as for a broken connection.
+window.addEventListener("pagehide", () => debug.visit?.leave());
+
 rejoinButton.addEventListener("click", () => {
   const name = normaliseDisplayName(loadPreferences(localStorage).displayName);
   if (name) startVisit(name);

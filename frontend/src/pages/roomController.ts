@@ -37,7 +37,7 @@ export class RoomVisit implements ControlActions {
   private ended = false;
 
   constructor(private readonly options: VisitOptions) {
-    this.socket = new Socket("/socket");
+    this.socket = new Socket("/socket", { reconnectAfterMs: reconnectDelayMs });
     this.client = new RoomClient({
       roomName: options.roomName,
       displayName: options.displayName,
@@ -193,4 +193,14 @@ function tracing(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Socket reconnection backoff: quick first tries, then every 2 s at most (phoenix's default
+ * grows to 5 s), so a page finds a restarted web process soon enough to resume its peer
+ * well within the room's grace period. The jitter spreads a whole process's sockets.
+ */
+function reconnectDelayMs(tries: number): number {
+  const steps = [10, 50, 100, 250, 500, 1000];
+  return steps[tries - 1] ?? 1500 + Math.floor(Math.random() * 500);
 }

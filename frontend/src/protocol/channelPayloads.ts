@@ -8,6 +8,10 @@ import { expectObject, expectString, isObject, ProtocolError } from "./guards";
 export interface JoinOk {
   readonly peerId: string;
   readonly iceServers: RTCIceServer[];
+  /** The secret that lets a later join take this peer back (sent when asked `resumable`). */
+  readonly resume: string | null;
+  /** True when this join took back the peer of an earlier one (same id, same media). */
+  readonly resumed: boolean;
 }
 
 export type JoinErrorReason =
@@ -16,7 +20,8 @@ export type JoinErrorReason =
   | "room locked"
   | "invalid room name"
   | "invalid params"
-  | "room unavailable";
+  | "room unavailable"
+  | "resume refused";
 
 /**
  * What a failed join means for the user. `final` failures stop the phoenix client's
@@ -26,7 +31,7 @@ export type JoinFailure =
   | { kind: "final"; reason: JoinErrorReason | "unknown"; message: string }
   | { kind: "transient"; reason: JoinErrorReason | "unknown" | "timeout"; message: string };
 
-const FINAL_MESSAGES: Record<Exclude<JoinErrorReason, "room unavailable">, string> = {
+const FINAL_MESSAGES: Record<Exclude<JoinErrorReason, "room unavailable" | "resume refused">, string> = {
   "room not found": "This room does not exist. Check the link or create a new room from the home page.",
   "room full": "This room is full. Try again later or join another room.",
   "room locked": "This room is locked: nobody else can join it right now.",
@@ -50,7 +55,8 @@ export function parseJoinOk(response: unknown): JoinOk {
     if (typeof server.credential === "string") result.credential = server.credential;
     return result;
   });
-  return { peerId, iceServers };
+  const resume = typeof object.resume === "string" && object.resume !== "" ? object.resume : null;
+  return { peerId, iceServers, resume, resumed: object.resumed === true };
 }
 
 export function classifyJoinError(response: unknown): JoinFailure {
@@ -58,6 +64,10 @@ export function classifyJoinError(response: unknown): JoinFailure {
   if (reason in FINAL_MESSAGES) {
     const known = reason as keyof typeof FINAL_MESSAGES;
     return { kind: "final", reason: known, message: FINAL_MESSAGES[known] };
+  }
+  if (reason === "resume refused") {
+    // The room no longer keeps the peer (grace period over, room moved): join afresh.
+    return { kind: "transient", reason: "resume refused", message: "Rejoining the room..." };
   }
   if (reason === "room unavailable") {
     return {
