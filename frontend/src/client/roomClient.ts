@@ -36,6 +36,8 @@ export interface RoomClientOptions {
   readonly socket: SocketLike;
   readonly createSession?: (config: RTCConfiguration, callbacks: SessionCallbacks) => SessionLike;
   readonly newId?: () => string;
+  /** A signed join token (the `token` join parameter), from the URL or the embedding page. */
+  readonly token?: string;
   /** Media only through the TURN servers of the join reply (`?relay=1`, for locked-down networks). */
   readonly relayOnly?: boolean;
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
@@ -66,6 +68,8 @@ export class RoomClient {
   private mediaFailures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private socketStarted = false;
+  private pin = "";
+  private joinGrants: readonly string[] = [];
 
   constructor(private readonly options: RoomClientOptions) {}
 
@@ -89,6 +93,18 @@ export class RoomClient {
 
   localTrack(type: TrackType): LocalTrack | null {
     return this.local.get(type);
+  }
+
+  /** The grants of the last successful join ("publish", "subscribe", "moderate"). */
+  get grants(): readonly string[] {
+    return this.joinGrants;
+  }
+
+  /** Joins again with the room's PIN, after a `pin required` or `wrong pin` refusal. */
+  joinWithPin(pin: string): void {
+    if (this.currentState.status !== "needsPin") return;
+    this.pin = pin;
+    this.join();
   }
 
   join(): void {
@@ -132,8 +148,9 @@ export class RoomClient {
   }
 
   private openChannel(): void {
-    const { socket, roomName, displayName } = this.options;
-    const channel = socket.channel(`room:${roomName}`, { displayName });
+    const { socket, roomName, displayName, token } = this.options;
+    const params = { displayName, ...(token ? { token } : {}), ...(this.pin ? { pin: this.pin } : {}) };
+    const channel = socket.channel(`room:${roomName}`, params);
     this.channel = channel;
     channel.on("mediaEvent", (payload) => {
       if (channel === this.channel) this.onMediaPayload(payload);
@@ -170,6 +187,7 @@ export class RoomClient {
       return;
     }
     this.dropSession();
+    this.joinGrants = joined.grants;
     this.dispatch({ type: "joined", peerId: joined.peerId });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
@@ -204,6 +222,13 @@ export class RoomClient {
   }
 
   private onJoinFailure(failure: JoinFailure): void {
+    if (failure.kind === "pin") {
+      // Stop the phoenix client's rejoin (it would repeat the same PIN); the page asks.
+      this.dropChannel();
+      this.dropSession();
+      this.dispatch({ type: "pinRequired", message: failure.message });
+      return;
+    }
     if (failure.kind === "final") {
       // The phoenix client would rejoin forever after an error reply; leaving stops it.
       this.dropChannel();
