@@ -246,3 +246,12 @@ async def test_turn_credentials_go_to_admitted_peers_only_name_the_peer_and_expi
     assert peer == response["peerId"]
     lifetime = int(expiry) - int(time.time())
     assert 7200 - 60 <= lifetime <= 7200
+
+
+def test_the_embedding_recipe_renders_a_room_page_that_carries_the_token(rf: Any) -> None:
+    from rooms.views import render_room
+
+    token = tokens.issue("embed", "7", display_name="Ann", ttl=60)
+    page = render_room(rf.get("/meeting/embed"), "embed", token=token).content.decode()
+    assert f'data-join-token="{token}"' in page
+    assert "data-join-token" not in render_room(rf.get("/room/embed"), "embed").content.decode()
