@@ -19,8 +19,9 @@ DEBUG_DENIED = tuple(net for net in PRODUCTION_DENIED if net not in LOOPBACK)
 
 
 # TURN credentials go to admitted peers only, one pair per peer (the username names the
-# peer id). Two hours outlast a call's reconnects and ICE restarts (a rejoin is a new peer
-# with new credentials) and keep a leaked pair short-lived.
+# peer id). coturn checks the expiry only when an allocation is created, so an established
+# relay outlives it; two hours cover a call's ICE restarts (a rejoin is a new peer with new
+# credentials) and keep a leaked pair short-lived.
 DEFAULT_TURN_TTL_SECONDS = 2 * 3600
 
 
