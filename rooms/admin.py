@@ -251,6 +251,7 @@ class ParticipationAdmin(admin.ModelAdmin):
     list_display = [
         "room",
         "display_name",
+        "identity",
         "peer_id",
         "joined_at",
         "left_at",
@@ -258,7 +259,7 @@ class ParticipationAdmin(admin.ModelAdmin):
         "refusal",
     ]
     list_filter = ["leave_reason", "refusal", ("left_at", admin.EmptyFieldListFilter), "room"]
-    search_fields = ["display_name", "peer_id", "room__name"]
+    search_fields = ["display_name", "identity", "peer_id", "room__name"]
     list_select_related = ["room"]
     date_hierarchy = "joined_at"
 

@@ -69,6 +69,7 @@ class RoomJoin(TypedDict):
     metadata: dict[str, Any]  # validated join params: {"displayName": str, ...}
     max_participants: int
     grants: list[str]  # rooms.grants.Grant values
+    identity: str  # a signed token's identity or the Django username; "" for a guest
 
 
 class RoomLeave(TypedDict):
@@ -151,6 +152,7 @@ def room_join(
     metadata: dict[str, Any],
     max_participants: int,
     grants: Iterable[Grant] = PARTICIPANT,
+    identity: str = "",
 ) -> RoomJoin:
     return {
         "type": "room.join",
@@ -160,6 +162,7 @@ def room_join(
         "metadata": metadata,
         "max_participants": max_participants,
         "grants": grant_names(grants),
+        "identity": identity,
     }
 
 
@@ -213,6 +216,7 @@ def is_room_join(message: dict[str, Any]) -> bool:
         and isinstance(message.get("metadata"), dict)
         and isinstance(message.get("max_participants"), int)
         and _are_grants(message.get("grants"))
+        and isinstance(message.get("identity", ""), str)
     )
 
 

@@ -96,6 +96,8 @@ class Participation(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participations")
     peer_id = models.CharField(max_length=PEER_ID_MAX_LENGTH, db_index=True)
     display_name = models.CharField(max_length=100)
+    # A signed token's identity or the Django username; empty for a guest.
+    identity = models.CharField(max_length=128, blank=True, db_index=True)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     leave_reason = models.CharField(

@@ -125,6 +125,7 @@ def _create_room(room_name: str, policy: RoomPolicy) -> tuple[Room, bool]:
 # Participation's column sizes (rooms/models.py).
 _PEER_ID_CHARS = 40
 _DISPLAY_NAME_CHARS = 100
+_IDENTITY_CHARS = 128
 
 
 def storable_text(value: object, limit: int) -> str:
@@ -139,7 +140,9 @@ def storable_text(value: object, limit: int) -> str:
     return text[:limit]
 
 
-def record_join(room_name: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
+def record_join(
+    room_name: str, peer_id: str, display_name: str, joined_at: datetime, identity: str = ""
+) -> None:
     room = Room.objects.filter(name=room_name).first()
     if room is None:
         logger.warning("room %s peer %s: no Room row to record the join in", room_name, peer_id)
@@ -148,6 +151,7 @@ def record_join(room_name: str, peer_id: str, display_name: str, joined_at: date
         room=room,
         peer_id=storable_text(peer_id, _PEER_ID_CHARS),
         display_name=storable_text(display_name, _DISPLAY_NAME_CHARS),
+        identity=storable_text(identity, _IDENTITY_CHARS),
         joined_at=joined_at,
     )
 

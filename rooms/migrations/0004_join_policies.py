@@ -1,4 +1,4 @@
-# Join policies per room (issue 10): PIN hash, users and groups, refused joins in the history.
+# Join policies per room (issue 10): PIN hash, users and groups, identities and refused joins in the history.
 
 from django.conf import settings
 from django.db import migrations, models
@@ -21,6 +21,11 @@ class Migration(migrations.Migration):
                     ("moderate_any_room", "Can moderate every room of the users policy"),
                 ],
             },
+        ),
+        migrations.AddField(
+            model_name="participation",
+            name="identity",
+            field=models.CharField(blank=True, db_index=True, max_length=128),
         ),
         migrations.AddField(
             model_name="participation",

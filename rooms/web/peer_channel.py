@@ -132,6 +132,7 @@ class PeerChannel(Channel):
         self._metadata: dict[str, Any] = {}
         self._max_participants = 0
         self._grants: frozenset[Grant] = PARTICIPANT
+        self._identity = ""
         # True from room.join until the owner is known to have forgotten the peer.
         self._in_room = False
         # True while the join waits for the owner; whoever flips it first settles the join.
@@ -172,11 +173,10 @@ class PeerChannel(Channel):
             raise JoinError(refused.reason) from None
         self._max_participants = policy.max_participants
         self._grants = policy.grants
+        self._identity = policy.identity
         if policy.display_name:
             # A signed token's name wins over the one the client gave.
             self._metadata["displayName"] = policy.display_name
-        if policy.identity:
-            logger.info("room %s peer %s: identity %s", self.room, self.peer_id, policy.identity)
         owner = await self.services.claim(self.room)
         if owner is None:
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
@@ -269,6 +269,7 @@ class PeerChannel(Channel):
                 self._metadata,
                 self._max_participants,
                 self._grants,
+                self._identity,
             ),
         )
 

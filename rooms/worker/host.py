@@ -242,6 +242,7 @@ class RoomHost:
             metadata=metadata,
             joined_at=datetime.now(UTC),
             grants=parse_grants(message["grants"]),
+            identity=str(message.get("identity", "")),
         )
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))

@@ -47,7 +47,7 @@ class ParticipationStore(Protocol):
     """The writes, run in the recorder's thread; rooms.services by default."""
 
     def record_join(
-        self, room_name: str, peer_id: str, display_name: str, joined_at: datetime
+        self, room_name: str, peer_id: str, display_name: str, joined_at: datetime, identity: str
     ) -> None: ...
 
     def record_leave(self, room_name: str, peer_id: str, reason: RemovalReason) -> None: ...
@@ -134,7 +134,9 @@ class ParticipationRecorder:
                 "join",
                 room,
                 peer.peer_id,
-                lambda: self._store.record_join(room, peer.peer_id, peer.display_name, joined_at),
+                lambda: self._store.record_join(
+                    room, peer.peer_id, peer.display_name, joined_at, peer.identity
+                ),
             )
         )
 

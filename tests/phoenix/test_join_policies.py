@@ -3,6 +3,7 @@ UserSocket, PeerChannel, the database) with FakeRooms in the embedded worker."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import time
 from typing import Any
@@ -129,6 +130,29 @@ async def test_a_token_room_admits_a_valid_token_with_its_grants_and_name(
     assert peer.display_name == "Dr. Ada"
     assert peer.grants == frozenset({Grant.SUBSCRIBE})
     await client.close()
+
+
+async def test_the_history_knows_admitted_peers_by_their_token_identity_or_username() -> None:
+    _, listed, *_ = await users_room()
+    token = tokens.issue("embed", "crm-contact-991", display_name="Dr. Ada", ttl=60)
+    client = await connected()
+    reply = await client.join("room:embed", {"displayName": "Mallory", "token": token})
+    peer_id = reply[4]["response"]["peerId"]
+    member = await connected(cookie=await session_cookie(listed))
+    member_id = (await member.join("room:staff", {"displayName": "Lee"}))[4]["response"]["peerId"]
+
+    async def recorded() -> set[tuple[str, str, str]]:
+        rows = Participation.objects.filter(peer_id__in=[peer_id, member_id])
+        return {row async for row in rows.values_list("peer_id", "identity", "display_name")}
+
+    expected = {(peer_id, "crm-contact-991", "Dr. Ada"), (member_id, "listed", "Lee")}
+    for _ in range(100):
+        if await recorded() == expected:
+            break
+        await asyncio.sleep(0.1)
+    assert await recorded() == expected
+    await client.close()
+    await member.close()
 
 
 async def test_a_token_room_refuses_missing_tampered_expired_and_other_room_tokens() -> None:

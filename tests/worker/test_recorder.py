@@ -33,13 +33,15 @@ class ScriptedStore:
         self.release = threading.Event()
         self.release.set()
 
-    def record_join(self, room: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
+    def record_join(
+        self, room: str, peer_id: str, display_name: str, joined_at: datetime, identity: str
+    ) -> None:
         self.calls += 1
         self.release.wait(10)
         if self.failures:
             self.failures -= 1
             raise RuntimeError("database is locked")
-        services.record_join(room, peer_id, display_name, joined_at)
+        services.record_join(room, peer_id, display_name, joined_at, identity)
 
     def record_leave(self, room: str, peer_id: str, reason: RemovalReason) -> None:
         services.record_leave(room, peer_id, reason)

@@ -81,7 +81,9 @@ class BlockedStore:
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def record_join(self, room: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
+    def record_join(
+        self, room: str, peer_id: str, display_name: str, joined_at: datetime, identity: str
+    ) -> None:
         self.release.wait(10)
 
     def record_leave(self, room: str, peer_id: str, reason: RemovalReason) -> None:
