@@ -44,6 +44,10 @@ class Limits:
     # Wrong PINs and bad tokens one client address may try on one room per minute
     # (rooms.web.join_limits.AttemptLimits); a right one is never counted.
     failed_attempts_per_minute_per_address_room: int = 5
+    # The same over every room: a PIN check costs ~1 s of CPU (PBKDF2 at Django's default
+    # 1,000,000 iterations, measured 0.7-1.1 s at load 6 on the 2-core test machine), so
+    # one address trying PINs across many rooms is held to ~1/3 of a core.
+    failed_attempts_per_minute_per_address: int = 20
     # Rooms one client address may create by joining unknown rooms, per minute.
     rooms_created_per_minute_per_address: int = 10
     # Messages waiting for one room's owner; past it, joins and media events are refused.

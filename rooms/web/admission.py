@@ -5,8 +5,9 @@ PeerChannel hands a join to ``Admission.decide``; the decision itself is
 rooms.services.authorize_join (rooms.access), run off the event loop. Around it:
 
 - a client address that failed ``failed_attempts_per_minute_per_address_room`` PINs or
-  tokens on a room this minute is refused ``too many attempts`` before any hashing (a
-  PIN check costs a password-hasher run: tens of milliseconds of CPU by design);
+  tokens on a room this minute, or ``failed_attempts_per_minute_per_address`` on all
+  rooms, is refused ``too many attempts`` before any hashing (a PIN check costs a
+  password-hasher run: about a second of CPU here, by design);
 - a client address that created ``rooms_created_per_minute_per_address`` rooms this
   minute may join existing rooms but not create one (``too many new rooms``).
 
@@ -63,6 +64,9 @@ class Admission:
         self._attempts = join_limits.buckets(
             join_limits.FAILED_ATTEMPTS, limits.failed_attempts_per_minute_per_address_room
         )
+        self._attempts_any_room = join_limits.buckets(
+            join_limits.FAILED_ATTEMPTS_ANY_ROOM, limits.failed_attempts_per_minute_per_address
+        )
         self._creations = join_limits.buckets(
             join_limits.ROOMS_CREATED, limits.rooms_created_per_minute_per_address
         )
@@ -77,7 +81,10 @@ class Admission:
     ) -> services.JoinPolicy:
         """The room's policy for this join, or JoinRefused with the reason."""
         guessing = bool(credentials.pin or credentials.token)
-        if guessing and self._attempts.exhausted(self._attempt_key):
+        exhausted = self._attempts.exhausted(self._attempt_key) or (
+            self._attempts_any_room.exhausted(self.address)
+        )
+        if guessing and exhausted:
             _too_many.warning("room %s: %s tried too many PINs or tokens", self.room, self.address)
             raise JoinRefused(JoinRefusal.TOO_MANY_ATTEMPTS)
         request = services.JoinRequest(
@@ -92,6 +99,7 @@ class Admission:
         except JoinRefused as refused:
             if refused.reason in access.FAILED_ATTEMPTS:
                 self._attempts.take(self._attempt_key)
+                self._attempts_any_room.take(self.address)
             raise
         if policy.created:
             self._creations.take(self.address)

@@ -79,6 +79,7 @@ class AddressBuckets:
 JOINS = "joins"  # keyed by address
 ROOMS_CREATED = "rooms created"  # keyed by address
 FAILED_ATTEMPTS = "failed attempts"  # keyed by attempt_key(address, room)
+FAILED_ATTEMPTS_ANY_ROOM = "failed attempts, any room"  # keyed by address
 
 _tables: dict[str, AddressBuckets] = {}
 

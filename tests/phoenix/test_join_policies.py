@@ -102,6 +102,22 @@ async def test_wrong_pins_are_rate_limited_per_address_and_room(settings: Any) -
     assert await refusals("vault") == ["wrong pin"] * 3
 
 
+async def test_wrong_pins_over_many_rooms_are_bounded_per_address(settings: Any) -> None:
+    settings.VIDEOROOM_LIMITS = dataclasses.replace(
+        django_settings.VIDEOROOM_LIMITS,
+        failed_attempts_per_minute_per_address_room=5,
+        failed_attempts_per_minute_per_address=2,
+    )
+    for name in ("pin-a", "pin-b", "pin-c"):
+        await make_room(name, JoinPolicy.PIN, pin="9999")
+    assert (await join("pin-a", {"pin": "1"}, address="10.1.0.9"))[4] == refused("wrong pin")
+    assert (await join("pin-b", {"pin": "1"}, address="10.1.0.9"))[4] == refused("wrong pin")
+    reply = await join("pin-c", {"pin": "9999"}, address="10.1.0.9")
+    assert reply[4] == refused("too many attempts")
+    # Joins without a credential are not guesses: they are still answered.
+    assert (await join("pin-c", {}, address="10.1.0.9"))[4] == refused("pin required")
+
+
 async def test_right_pins_cost_no_attempt(settings: Any) -> None:
     settings.VIDEOROOM_LIMITS = dataclasses.replace(
         django_settings.VIDEOROOM_LIMITS, failed_attempts_per_minute_per_address_room=1
