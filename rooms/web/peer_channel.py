@@ -1,6 +1,7 @@
 """PeerChannel: one peer in one room, on topic ``room:<name>`` (Membrane's peer_channel.ex).
 
-Join: validate the topic and params, ask the database (``authorize_join``), claim the
+Join: validate the topic and params, let the room's join policy decide (rooms.web.admission
+around ``services.authorize_join``: PIN, token or session user, and the grants), claim the
 room's owner in the registry, send ``room.join`` and leave the join pending until the
 owner answers ``peer.joined`` / ``peer.join_refused`` (or a timer gives up). Then
 ``mediaEvent`` frames go to the owner and ``peer.media_event`` messages come back as
