@@ -256,6 +256,22 @@ async def test_the_global_join_permission_admits_a_user_to_every_users_room() ->
     assert reply[4]["status"] == "ok", reply
 
 
+async def test_a_join_the_room_itself_refuses_is_in_the_history_too() -> None:
+    await Room.objects.acreate(name="tiny", max_participants=1)
+    holder = await connected()
+    assert (await holder.join("room:tiny", {"displayName": "Ann"}))[4]["status"] == "ok"
+    reply = await join("tiny", {"displayName": "Bob"})
+    assert reply[4] == refused("room full")
+    for _ in range(100):  # written by the worker's recorder, after the reply
+        if await refusals("tiny"):
+            break
+        await asyncio.sleep(0.1)
+    assert await refusals("tiny") == ["room full"]
+    row = await Participation.objects.aget(room__name="tiny", refusal="room full")
+    assert row.display_name == "Bob" and row.left_at == row.joined_at
+    await holder.close()
+
+
 # --- room creation and TURN ------------------------------------------------------------
 
 
