@@ -44,9 +44,10 @@ class Limits:
     # Wrong PINs and bad tokens one client address may try on one room per minute
     # (rooms.web.join_limits.AttemptLimits); a right one is never counted.
     failed_attempts_per_minute_per_address_room: int = 5
-    # The same over every room: a PIN check costs ~1 s of CPU (PBKDF2 at Django's default
-    # 1,000,000 iterations, measured 0.7-1.1 s at load 6 on the 2-core test machine), so
-    # one address trying PINs across many rooms is held to ~1/3 of a core.
+    # The same over every room: a PIN check is a PBKDF2 run at Django's default 1,000,000
+    # iterations (0.4-1.1 s wall time on the shared 2-core test machine at load 6-9,
+    # bench/join_admission.py), so one address trying PINs across rooms gets at most
+    # about a third of a core.
     failed_attempts_per_minute_per_address: int = 20
     # Rooms one client address may create by joining unknown rooms, per minute.
     rooms_created_per_minute_per_address: int = 10

@@ -7,7 +7,7 @@ rooms.services.authorize_join (rooms.access), run off the event loop. Around it:
 - a client address that failed ``failed_attempts_per_minute_per_address_room`` PINs or
   tokens on a room this minute, or ``failed_attempts_per_minute_per_address`` on all
   rooms, is refused ``too many attempts`` before any hashing (a PIN check costs a
-  password-hasher run: about a second of CPU here, by design);
+  password-hasher run: 0.4-1.1 s here, by design; docs/benchmarks.md);
 - a client address that created ``rooms_created_per_minute_per_address`` rooms this
   minute may join existing rooms but not create one (``too many new rooms``).
 
