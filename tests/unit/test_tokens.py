@@ -108,6 +108,8 @@ def test_createroom_makes_a_room_with_its_policy_pin_and_limit() -> None:
     [
         ["board"],  # exists
         ["new-pin", "--policy", "pin"],  # a pin room without a PIN
+        ["blank-pin", "--policy", "pin", "--pin", "   "],  # joins trim PINs: never enterable
+        ["long-pin", "--policy", "pin", "--pin", "1" * 65],
         ["new-open", "--pin", "1"],  # a PIN for a room that does not ask for one
         ["no room!"],
         ["big", "--max-participants", "0"],

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from rooms import services
 from rooms.models import JoinPolicy, Room
+from rooms.web.admission import PIN_MAX_CHARS
 
 
 class Command(BaseCommand):
@@ -30,13 +31,17 @@ class Command(BaseCommand):
         if Room.objects.filter(name=name).exists():
             raise CommandError(f"room {name!r} already exists")
         policy = JoinPolicy(options["policy"])
-        if options["pin"] and policy != JoinPolicy.PIN:
+        # Joins trim the PIN they carry (rooms.web.admission): a stored one must be trimmed too.
+        pin = options["pin"].strip()
+        if len(pin) > PIN_MAX_CHARS:
+            raise CommandError(f"--pin must be at most {PIN_MAX_CHARS} characters")
+        if pin and policy != JoinPolicy.PIN:
             raise CommandError("--pin needs --policy pin")
         try:
             room = services.create_room(
                 name,
                 policy=policy,
-                pin=options["pin"],
+                pin=pin,
                 max_participants=options["max_participants"],
             )
         except ValidationError as error:
