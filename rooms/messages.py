@@ -28,6 +28,8 @@ class RemovalReason(StrEnum):
     WORKER_SHUTDOWN = "worker_shutdown"  # worker stopped with SIGTERM
     WORKER_LOST = "worker_lost"  # worker died without cleaning up
     CONNECT_TIMEOUT = "connect_timeout"  # admitted, but no `connect` media event in time
+    # Never admitted: a refused join's history row (Participation.refusal says why).
+    REFUSED = "refused"
 
 
 class JoinRefusal(StrEnum):
@@ -43,6 +45,20 @@ class JoinRefusal(StrEnum):
     # A resume secret that is malformed, forged, for another room, or whose peer the room
     # no longer keeps (grace period over, removed, room moved): join afresh.
     RESUME_REFUSED = "resume refused"
+    # The room's join policy (rooms.access): final for the client, except PIN_REQUIRED
+    # and WRONG_PIN, after which the room page asks for the PIN and joins again.
+    PIN_REQUIRED = "pin required"
+    WRONG_PIN = "wrong pin"
+    TOKEN_REQUIRED = "token required"
+    TOKEN_INVALID = "token invalid"  # not signed by this server, altered, or malformed
+    TOKEN_EXPIRED = "token expired"
+    TOKEN_OTHER_ROOM = "token for another room"
+    LOGIN_REQUIRED = "login required"
+    NOT_ALLOWED = "not allowed"  # logged in, but not one of the room's users
+    # Too many wrong PINs or bad tokens from one address for one room; wait a minute.
+    TOO_MANY_ATTEMPTS = "too many attempts"
+    # Joining unknown rooms created too many from this address within a minute.
+    TOO_MANY_ROOMS = "too many new rooms"
 
 
 # --- to a room's owner (a worker channel) -----------------------------------
@@ -56,6 +72,7 @@ class RoomJoin(TypedDict):
     metadata: dict[str, Any]  # validated join params: {"displayName": str, ...}
     max_participants: int
     grants: list[str]  # rooms.grants.Grant values
+    identity: str  # a signed token's identity or the Django username; "" for a guest
     # The client can resume this peer after its socket broke (join param ``resumable``):
     # a ``disconnected`` leave then detaches the peer for the grace period.
     resumable: NotRequired[bool]
@@ -159,6 +176,7 @@ def room_join(
     metadata: dict[str, Any],
     max_participants: int,
     grants: Iterable[Grant] = PARTICIPANT,
+    identity: str = "",
     *,
     resumable: bool = False,
 ) -> RoomJoin:
@@ -170,6 +188,7 @@ def room_join(
         "metadata": metadata,
         "max_participants": max_participants,
         "grants": grant_names(grants),
+        "identity": identity,
     }
     if resumable:
         message["resumable"] = True
@@ -240,6 +259,7 @@ def is_room_join(message: dict[str, Any]) -> bool:
         and isinstance(message.get("metadata"), dict)
         and isinstance(message.get("max_participants"), int)
         and _are_grants(message.get("grants"))
+        and isinstance(message.get("identity", ""), str)
         and isinstance(message.get("resumable", False), bool)
     )
 

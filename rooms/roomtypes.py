@@ -24,6 +24,7 @@ class PeerInfo:
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
     joined_at: datetime | None = None
     grants: frozenset[Grant] = PARTICIPANT
+    identity: str = ""  # who the web side admitted: a token's identity, a username, or ""
     # The client can take this peer back after its socket broke (rooms/resume.py).
     resumable: bool = False
 

@@ -13,6 +13,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def room(request: HttpRequest, name: str) -> HttpResponse:
+    return render_room(request, name)
+
+
+def render_room(request: HttpRequest, name: str, *, token: str = "") -> HttpResponse:
+    """The room page; with ``token`` (rooms.tokens.issue), the page joins with it.
+
+    For host applications embedding a room in their own views (README, "Embed a room"):
+    the token goes into the page as ``data-join-token``, not into its URL.
+    """
     if not is_valid_room_name(name):
         raise Http404("invalid room name")
-    return render(request, "rooms/room.html", {"room_name": name})
+    return render(request, "rooms/room.html", {"room_name": name, "join_token": token})

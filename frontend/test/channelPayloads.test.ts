@@ -13,6 +13,23 @@ describe("join error classification", () => {
     });
   }
 
+  for (const reason of ["token required", "token invalid", "token expired", "token for another room", "login required", "not allowed", "too many attempts", "too many new rooms"]) {
+    it(`treats the policy refusal ${reason} as final with its own message`, () => {
+      const failure = classifyJoinError({ reason });
+      assertMatches(failure, { kind: "final", reason });
+      assert.ok(failure.message.length > 0 && !failure.message.includes("Retrying"));
+    });
+  }
+
+  it("asks for a PIN on pin required and wrong pin", () => {
+    assertMatches(classifyJoinError({ reason: "pin required" }), { kind: "pin", reason: "pin required" });
+    assertMatches(classifyJoinError({ reason: "wrong pin" }), { kind: "pin", reason: "wrong pin" });
+  });
+
+  it("does not take inherited names for reasons", () => {
+    assertMatches(classifyJoinError({ reason: "toString" }), { kind: "transient", reason: "unknown" });
+  });
+
   it("treats room unavailable as transient", () => {
     assertMatches(classifyJoinError({ reason: "room unavailable" }), { kind: "transient", reason: "room unavailable" });
   });
@@ -31,16 +48,21 @@ describe("join ok reply", () => {
   it("reads the peer id and ICE servers", () => {
     assert.deepEqual(
       parseJoinOk({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] }),
-    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], resume: null, resumed: false });
+    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], grants: [], resume: null, resumed: false });
   });
 
   it("defaults to no ICE servers", () => {
-    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], resume: null, resumed: false });
+    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], grants: [], resume: null, resumed: false });
   });
 
   it("reads the resume secret and whether the join resumed a peer", () => {
     assertMatches(parseJoinOk({ peerId: "p1", resume: "s3cret", resumed: true }), { resume: "s3cret", resumed: true });
     assertMatches(parseJoinOk({ peerId: "p1", resume: 5, resumed: "yes" }), { resume: null, resumed: false });
+  });
+
+  it("reads the grants", () => {
+    assert.deepEqual(parseJoinOk({ peerId: "p1", grants: ["moderate", "publish"] }).grants, ["moderate", "publish"]);
+    assert.throws(() => parseJoinOk({ peerId: "p1", grants: "publish" }), /grants/);
   });
 
   it("rejects replies without a peer id or with bad servers", () => {

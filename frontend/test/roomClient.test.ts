@@ -8,10 +8,10 @@ let socket: FakeSocket;
 let sessions: FakeSession[];
 let ids: number;
 
-function makeClient(relayOnly = false): RoomClient {
+function makeClient(relayOnly: boolean | { token: string } = false): RoomClient {
   return new RoomClient({
     roomName: "demo",
-    relayOnly,
+    ...(typeof relayOnly === "boolean" ? { relayOnly } : relayOnly),
     displayName: "Ann",
     socket,
     createSession: (config, callbacks) => {
@@ -141,6 +141,50 @@ describe("join errors", () => {
       channel.joinPush.reply("ok", { peerId: "late" });
       assert.equal(client.state.status, "failed");
       assert.equal(sessions.length, 0);
+    });
+  }
+
+  it("asks for the PIN on pin required, then joins again with it on a new channel", () => {
+    const client = makeClient();
+    client.join();
+    const first = socket.last;
+    first.joinPush.reply("error", { reason: "pin required" });
+    assert.equal(first.left, true);
+    assert.equal(client.state.status, "needsPin");
+    assert.match(String(client.state.message), /needs a PIN/);
+    client.joinWithPin("2468");
+    const second = socket.last;
+    assert.notEqual(second, first);
+    assertMatches(second.params, { displayName: "Ann", pin: "2468" });
+    second.joinPush.reply("error", { reason: "wrong pin" });
+    assert.equal(client.state.status, "needsPin");
+    assert.match(String(client.state.message), /not right/);
+    client.joinWithPin("1357");
+    socket.last.joinPush.reply("ok", { peerId: "p1", grants: ["publish", "subscribe"] });
+    assert.equal(client.state.selfId, "p1");
+    assert.deepEqual(client.grants, ["publish", "subscribe"]);
+  });
+
+  it("ignores a PIN when none was asked for", () => {
+    const client = makeClient();
+    client.join();
+    client.joinWithPin("2468");
+    assert.equal(socket.channels.length, 1);
+  });
+
+  it("joins with the token it was given", () => {
+    const client = makeClient({ token: "signed.token" });
+    client.join();
+    assertMatches(socket.last.params, { token: "signed.token" });
+  });
+
+  for (const reason of ["token expired", "not allowed", "too many attempts", "login required"]) {
+    it(`treats ${reason} as final`, () => {
+      const client = makeClient();
+      client.join();
+      socket.last.joinPush.reply("error", { reason });
+      assert.equal(client.state.status, "failed");
+      assert.doesNotMatch(String(client.state.message), /Retrying/);
     });
   }
 

@@ -1,6 +1,7 @@
 """PeerChannel: one peer in one room, on topic ``room:<name>`` (Membrane's peer_channel.ex).
 
-Join: validate the topic and params, ask the database (``authorize_join``), claim the
+Join: validate the topic and params, let the room's join policy decide (rooms.web.admission
+around ``services.authorize_join``: PIN, token or session user, and the grants), claim the
 room's owner in the registry, send ``room.join`` and leave the join pending until the
 owner answers ``peer.joined`` / ``peer.join_refused`` (or a timer gives up). Then
 ``mediaEvent`` frames go to the owner and ``peer.media_event`` messages come back as
@@ -25,7 +26,7 @@ from django.conf import settings
 
 from rooms import messages, names, resume, services, strictjson
 from rooms.display_names import check_display_name
-from rooms.grants import PARTICIPANT, Grant
+from rooms.grants import PARTICIPANT, Grant, grant_names
 from rooms.ice import ice_servers
 from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
@@ -42,6 +43,7 @@ from rooms.phoenix import (
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
 from rooms.roomtypes import JoinRefused
+from rooms.web.admission import Admission, parse_credentials
 from rooms.web.monitor import owner_monitor
 from rooms.web.wiring import room_registry
 
@@ -61,7 +63,7 @@ _REMOVAL_FOR: dict[TerminateReason, RemovalReason] = {
 class PeerServices(Protocol):
     """What PeerChannel needs beyond the channel layer; tests pass fakes."""
 
-    async def authorize(self, room: str) -> services.JoinPolicy: ...
+    async def authorize(self, request: services.JoinRequest) -> services.JoinPolicy: ...
 
     async def claim(self, room: str) -> WorkerRef | None: ...
 
@@ -73,7 +75,7 @@ class PeerServices(Protocol):
 class DefaultPeerServices:
     """The database, this loop's registry (and embedded worker) and its owner monitor."""
 
-    async def authorize(self, room: str) -> services.JoinPolicy:
+    async def authorize(self, request: services.JoinRequest) -> services.JoinPolicy:
         # Not thread_sensitive: with it, every join's read would queue behind all other
         # sync work of the process in asgiref's one shared thread (admin views, and the
         # embedded worker's writes before it had a recorder). authorize_join is safe on
@@ -82,8 +84,10 @@ class DefaultPeerServices:
         # closes stale ones around the call in whichever thread runs it. Its one write,
         # a room created on first join, waits on SQLite's busy timeout like any other
         # process's write, and a creation race ends in IntegrityError, handled there.
+        # The session user (scope["user"]) was loaded by AuthMiddleware at connect; its
+        # permission checks query the database here, on this call's thread.
         authorize = database_sync_to_async(services.authorize_join, thread_sensitive=False)
-        policy: services.JoinPolicy = await authorize(room)
+        policy: services.JoinPolicy = await authorize(request)
         return policy
 
     async def claim(self, room: str) -> WorkerRef | None:
@@ -139,6 +143,7 @@ class PeerChannel(Channel):
         self._resumable = False
         # This join takes back an existing peer (join param ``resume``).
         self._resuming = False
+        self._identity = ""
         # True from room.join until the owner is known to have forgotten the peer.
         self._in_room = False
         # True while the join waits for the owner; whoever flips it first settles the join.
@@ -158,17 +163,37 @@ class PeerChannel(Channel):
         if not isinstance(resumable, bool):
             raise JoinError(JoinRefusal.INVALID_PARAMS, detail="resumable must be a boolean")
         self._resumable = resumable
+        scope = self.host.scope
         try:
             self._metadata = parse_join_params(params)
+            credentials = parse_credentials(params, scope)
         except ValueError as error:
             raise JoinError(JoinRefusal.INVALID_PARAMS, detail=str(error)) from None
+        self.peer_id = shortuuid.uuid()
+        admission = Admission(room=self.room, scope=scope, limits=settings.VIDEOROOM_LIMITS)
         try:
-            policy = await self.services.authorize(self.room)
+            policy = await admission.decide(
+                self.services.authorize,
+                credentials,
+                peer_id=self.peer_id,
+                display_name=str(self._metadata.get("displayName", "")),
+            )
         except JoinRefused as refused:
+            logger.info(
+                "room %s peer %s: join refused (%s) for %s",
+                self.room,
+                self.peer_id,
+                refused.reason,
+                admission.address,
+            )
+            self.peer_id = ""  # never admitted: terminate has nothing to forget
             raise JoinError(refused.reason) from None
         self._max_participants = policy.max_participants
         self._grants = policy.grants
-        self.peer_id = shortuuid.uuid()
+        self._identity = policy.identity
+        if policy.display_name:
+            # A signed token's name wins over the one the client gave.
+            self._metadata["displayName"] = policy.display_name
         owner = await self._claim_owner()
         self._wait_for_owner()
         await self._send_join(owner)
@@ -178,7 +203,7 @@ class PeerChannel(Channel):
         """Take back the peer a resume secret names; no database read: the secret is the
         proof of admission, and the room's owner decides whether the peer is still there."""
         try:
-            self.peer_id = resume.peer_of_secret(secret, self.room)
+            self.peer_id, self._grants = resume.peer_of_secret(secret, self.room)
         except resume.InvalidResume as error:
             raise JoinError(JoinRefusal.RESUME_REFUSED, detail=str(error)) from None
         self._resuming = self._resumable = True
@@ -288,6 +313,7 @@ class PeerChannel(Channel):
                 self._metadata,
                 self._max_participants,
                 self._grants,
+                self._identity,
                 resumable=self._resumable,
             ),
         )
@@ -311,12 +337,14 @@ class PeerChannel(Channel):
             self.peer_id,
             "resumed" if self._resuming else "joined",
         )
+        # TURN credentials only now, for an admitted peer; the username names it.
         response: dict[str, Any] = {
             "peerId": self.peer_id,
             "iceServers": ice_servers(self.peer_id),
+            "grants": grant_names(self._grants),
         }
         if self._resumable:
-            response["resume"] = resume.resume_secret(self.room, self.peer_id)
+            response["resume"] = resume.resume_secret(self.room, self.peer_id, self._grants)
             response["resumed"] = self._resuming
         await self.reply_join(response)
 

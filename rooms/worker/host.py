@@ -267,12 +267,13 @@ class RoomHost:
             metadata=metadata,
             joined_at=datetime.now(UTC),
             grants=parse_grants(message["grants"]),
+            identity=str(message.get("identity", "")),
             resumable=bool(message.get("resumable", False)),
         )
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))
         except JoinRefused as refusal:
-            self._site.recorder.refused(self.name, peer_id, refusal.reason)
+            self._site.recorder.refused(self.name, peer_id, refusal.reason, peer.display_name)
             await self._reply(
                 peer.channel, messages.peer_join_refused(self.name, peer_id, refusal.reason)
             )

@@ -47,10 +47,14 @@ class ParticipationStore(Protocol):
     """The writes, run in the recorder's thread; rooms.services by default."""
 
     def record_join(
-        self, room_name: str, peer_id: str, display_name: str, joined_at: datetime
+        self, room_name: str, peer_id: str, display_name: str, joined_at: datetime, identity: str
     ) -> None: ...
 
     def record_leave(self, room_name: str, peer_id: str, reason: RemovalReason) -> None: ...
+
+    def record_refusal(
+        self, room_name: str, peer_id: str, display_name: str, reason: JoinRefusal
+    ) -> None: ...
 
     def close_dangling_participations(self, room_name: str) -> int: ...
 
@@ -130,7 +134,9 @@ class ParticipationRecorder:
                 "join",
                 room,
                 peer.peer_id,
-                lambda: self._store.record_join(room, peer.peer_id, peer.display_name, joined_at),
+                lambda: self._store.record_join(
+                    room, peer.peer_id, peer.display_name, joined_at, peer.identity
+                ),
             )
         )
 
@@ -143,9 +149,17 @@ class ParticipationRecorder:
         """End stays left open in ``room`` by a worker that died (the room is new here)."""
         self._put(_Record("cleanup", room, "", lambda: self._cleanup(room)))
 
-    def refused(self, room: str, peer_id: str, reason: JoinRefusal) -> None:
-        """A refused join: not part of the history (no stay began), so only logged."""
+    def refused(self, room: str, peer_id: str, reason: JoinRefusal, display_name: str = "") -> None:
+        """A join the room refused (full, busy): a history row that ends as it begins."""
         logger.info("room %s peer %s refused: %s", room, clip(peer_id), reason)
+        self._put(
+            _Record(
+                "refusal",
+                room,
+                peer_id,
+                lambda: self._store.record_refusal(room, peer_id, display_name, reason),
+            )
+        )
 
     # --- the writer ----------------------------------------------------------------------
 

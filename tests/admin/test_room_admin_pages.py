@@ -76,9 +76,40 @@ def test_room_can_still_be_edited_from_its_change_page(
     room = rooms["standup"]
     response = admin_client.post(
         reverse("admin:rooms_room_change", args=[room.pk]),
-        {"name": "standup", "title": "Renamed", "max_participants": "4"},
+        {"name": "standup", "title": "Renamed", "max_participants": "4", "join_policy": "open"},
     )
     assert response.status_code == 302
     room.refresh_from_db()
     assert (room.title, room.max_participants, room.locked) == ("Renamed", 4, False)
     assert layer.sent == []
+
+
+def test_the_admin_sets_a_pin_hashed_and_never_shows_it_back(
+    admin_client: Client, rooms: dict[str, Room]
+) -> None:
+    room = rooms["standup"]
+    url = reverse("admin:rooms_room_change", args=[room.pk])
+    form = {"name": "standup", "max_participants": "4", "join_policy": "pin"}
+    refused = admin_client.post(url, form)
+    assert refused.status_code == 200 and "needs a PIN" in refused.content.decode()
+    assert admin_client.post(url, {**form, "pin": "482913"}).status_code == 302
+    room.refresh_from_db()
+    assert room.join_policy == "pin" and room.check_pin("482913")
+    assert "482913" not in room.pin_hash
+    page = admin_client.get(url).content.decode()
+    assert "482913" not in page and room.pin_hash not in page
+    # Saving without a new PIN keeps the old one.
+    assert admin_client.post(url, {**form, "title": "T"}).status_code == 302
+    room.refresh_from_db()
+    assert room.check_pin("482913")
+
+
+def test_the_room_list_shows_and_filters_by_join_policy(
+    admin_client: Client, rooms: dict[str, Room], live_registry: LocalRegistry
+) -> None:
+    page = admin_client.get(reverse("admin:rooms_room_changelist")).content.decode()
+    assert "Join policy" in page
+    filtered = admin_client.get(
+        reverse("admin:rooms_room_changelist") + "?join_policy__exact=users"
+    )
+    assert filtered.status_code == 200

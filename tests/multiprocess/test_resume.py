@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from rooms.grants import PARTICIPANT
 from rooms.names import topic_for
 from rooms.resume import resume_secret
 from tests.multiprocess.client import PhoenixSocket, ok
@@ -139,7 +140,7 @@ async def test_a_left_peer_wrong_secret_or_other_rooms_secret_is_refused_with_re
     topic = topic_for(room_name)
     ann, carl = await open_sockets(2)
     joined = await _join_connected(ann, topic, "Ann", resumable=True)
-    other_room_secret = resume_secret(f"{room_name}-other", joined["peerId"])
+    other_room_secret = resume_secret(f"{room_name}-other", joined["peerId"], PARTICIPANT)
     for bad in ["not-a-secret", joined["resume"][:-2] + "xx", other_room_secret, 5, ""]:
         reply = await carl.join(topic, "Carl", params={"resume": bad})
         assert reply[4] == {"status": "error", "response": {"reason": "resume refused"}}, bad

@@ -18,10 +18,22 @@ class OriginWebSocket extends WebSocket {
   }
 }
 
-function openSocket() {
+// A browser of a logged-in user sends the site's session cookie on the handshake.
+function cookieTransport(cookie) {
+  return class extends WebSocket {
+    constructor(url, protocols) {
+      super(url, protocols, { origin: config.origin, headers: { cookie } });
+    }
+  };
+}
+
+// A PIN check is a password-hasher run (~1 s on a loaded machine) during which the
+// socket answers nothing, heartbeats included: sockets that try PINs keep Phoenix's
+// default 30 s heartbeat, as browsers do, instead of the 500 ms of the heartbeat test.
+function openSocket(transport = OriginWebSocket, heartbeatIntervalMs = 500) {
   const socket = new Socket(config.url, {
-    transport: OriginWebSocket,
-    heartbeatIntervalMs: 500,
+    transport,
+    heartbeatIntervalMs,
     // This script reports what happens; it must not retry behind our back.
     reconnectAfterMs: () => 600000,
     rejoinAfterMs: () => 600000,
@@ -176,11 +188,42 @@ async function refusalsScenario() {
   return result;
 }
 
+// Each join policy's answers (config.policies names the rooms and credentials).
+async function policiesScenario() {
+  const p = config.policies;
+  const socket = openSocket(OriginWebSocket, 30000);
+  const result = {};
+  const reply = (room, params) => firstJoinReply(socket, `room:${room}`, { displayName: "Ann", ...params });
+  result.pinMissing = await reply(p.pinRoom, {});
+  result.pinWrong = await reply(p.pinRoom, { pin: "0000" });
+  result.pinRight = await reply(p.pinRoom, { pin: p.pin });
+  for (let i = 0; i < p.attemptsPerMinute - 1; i += 1) await reply(p.pinRoom, { pin: `9${i}` });
+  result.pinRateLimited = await reply(p.pinRoom, { pin: p.pin });
+  result.tokenMissing = await reply(p.tokenRoom, {});
+  result.tokenValid = await reply(p.tokenRoom, { token: p.token });
+  result.tokenTampered = await reply(p.tokenRoom, { token: p.tamperedToken });
+  result.tokenExpired = await reply(p.tokenRoom, { token: p.expiredToken });
+  result.tokenOtherRoom = await reply(p.tokenRoom, { token: p.otherRoomToken });
+  result.tokenCreates = await reply(p.newRoom, { token: p.newRoomToken });
+  result.usersAnonymous = await reply(p.usersRoom, {});
+  socket.disconnect();
+  const member = openSocket(cookieTransport(p.memberCookie));
+  result.usersMember = await firstJoinReply(member, `room:${p.usersRoom}`, { displayName: "Ann" });
+  member.disconnect();
+  const stranger = openSocket(cookieTransport(p.strangerCookie));
+  result.usersStranger = await firstJoinReply(stranger, `room:${p.usersRoom}`, { displayName: "Eve" });
+  stranger.disconnect();
+  return result;
+}
+
 async function main() {
   const output = {};
   try {
-    output.room = await roomScenario();
-    output.refusals = await refusalsScenario();
+    if (config.only !== "policies") {
+      output.room = await roomScenario();
+      output.refusals = await refusalsScenario();
+    }
+    if (config.policies) output.policies = await policiesScenario();
   } catch (error) {
     output.error = String(error && error.stack ? error.stack : error);
   }

@@ -171,8 +171,8 @@ class Cluster:
         self.wait_ready(worker)
         return worker
 
-    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> None:
-        """Run one manage.py command to completion (migrate, createsuperuser)."""
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """Run one manage.py command to completion (migrate, createsuperuser); its stdout."""
         done = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
@@ -183,6 +183,7 @@ class Cluster:
         )
         if done.returncode != 0:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
 
     def logs(self, tail_chars: int = 6000) -> str:
         """The end of every process's log, for a failure report."""

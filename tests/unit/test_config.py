@@ -48,3 +48,24 @@ def test_worker_stall_bound_defaults_to_30_s_and_refuses_less_than_2() -> None:
     assert settings["WORKER_STALL_SECONDS"] == 12.5
     with pytest.raises(ConfigError, match="VIDEOROOM_WORKER_STALL_SECONDS"):
         read_videoroom_settings(Env({"VIDEOROOM_WORKER_STALL_SECONDS": "1"}))
+
+
+def test_room_auto_create_defaults_true_and_reads_its_old_name_as_an_alias() -> None:
+    def auto_create(env: dict[str, str]) -> bool:
+        return read_videoroom_settings(Env(env))["AUTO_CREATE_ROOMS"]
+
+    assert auto_create({}) is True
+    assert auto_create({"VIDEOROOM_ROOM_AUTO_CREATE": "false"}) is False
+    assert auto_create({"VIDEOROOM_AUTO_CREATE_ROOMS": "false"}) is False
+    # The new name wins over the old one.
+    env = {"VIDEOROOM_ROOM_AUTO_CREATE": "true", "VIDEOROOM_AUTO_CREATE_ROOMS": "false"}
+    assert auto_create(env) is True
+    with pytest.raises(ConfigError, match="VIDEOROOM_ROOM_AUTO_CREATE"):
+        auto_create({"VIDEOROOM_ROOM_AUTO_CREATE": "sometimes"})
+
+
+def test_turn_credentials_last_two_hours_by_default_and_a_day_at_most() -> None:
+    assert read_media_config(Env({})).turn_ttl_seconds == 7200
+    assert read_media_config(Env({"TURN_TTL_SECONDS": "600"})).turn_ttl_seconds == 600
+    with pytest.raises(ConfigError, match="TURN_TTL_SECONDS"):
+        read_media_config(Env({"TURN_TTL_SECONDS": "604800"}))

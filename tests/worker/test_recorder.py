@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rooms import services
-from rooms.messages import RemovalReason
+from rooms.messages import JoinRefusal, RemovalReason
 from rooms.models import Participation, Room
 from rooms.roomtypes import PeerInfo
 from rooms.worker.recorder import ParticipationRecorder
@@ -33,19 +33,26 @@ class ScriptedStore:
         self.release = threading.Event()
         self.release.set()
 
-    def record_join(self, room: str, peer_id: str, display_name: str, joined_at: datetime) -> None:
+    def record_join(
+        self, room: str, peer_id: str, display_name: str, joined_at: datetime, identity: str
+    ) -> None:
         self.calls += 1
         self.release.wait(10)
         if self.failures:
             self.failures -= 1
             raise RuntimeError("database is locked")
-        services.record_join(room, peer_id, display_name, joined_at)
+        services.record_join(room, peer_id, display_name, joined_at, identity)
 
     def record_leave(self, room: str, peer_id: str, reason: RemovalReason) -> None:
         services.record_leave(room, peer_id, reason)
 
     def close_dangling_participations(self, room: str) -> int:
         return services.close_dangling_participations(room)
+
+    def record_refusal(
+        self, room: str, peer_id: str, display_name: str, reason: JoinRefusal
+    ) -> None:
+        services.record_refusal(room, peer_id, display_name, reason)
 
 
 @pytest.fixture

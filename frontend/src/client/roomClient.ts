@@ -43,6 +43,8 @@ export interface RoomClientOptions {
   readonly socket: SocketLike;
   readonly createSession?: (config: RTCConfiguration, callbacks: SessionCallbacks) => SessionLike;
   readonly newId?: () => string;
+  /** A signed join token (the `token` join parameter), from the URL or the embedding page. */
+  readonly token?: string;
   /** Media only through the TURN servers of the join reply (`?relay=1`, for locked-down networks). */
   readonly relayOnly?: boolean;
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
@@ -77,6 +79,8 @@ export class RoomClient {
   private resumeSecret: string | null = null;
   /** The channel is joined: media events sent now reach the current peer. */
   private channelJoined = false;
+  private pin = "";
+  private joinGrants: readonly string[] = [];
 
   constructor(private readonly options: RoomClientOptions) {}
 
@@ -100,6 +104,18 @@ export class RoomClient {
 
   localTrack(type: TrackType): LocalTrack | null {
     return this.local.get(type);
+  }
+
+  /** The grants of the last successful join ("publish", "subscribe", "moderate"). */
+  get grants(): readonly string[] {
+    return this.joinGrants;
+  }
+
+  /** Joins again with the room's PIN, after a `pin required` or `wrong pin` refusal. */
+  joinWithPin(pin: string): void {
+    if (this.currentState.status !== "needsPin") return;
+    this.pin = pin;
+    this.join();
   }
 
   join(): void {
@@ -143,13 +159,13 @@ export class RoomClient {
   }
 
   private openChannel(): void {
-    const { socket, roomName, displayName } = this.options;
+    const { socket, roomName, displayName, token } = this.options;
     // A function: the phoenix client evaluates it for every rejoin, so a rejoin after a
     // broken socket resumes the peer while this page still holds its session.
     const channel = socket.channel(`room:${roomName}`, () =>
       this.resumeSecret !== null && this.session !== null
         ? { displayName, resume: this.resumeSecret }
-        : { displayName, resumable: true },
+        : { displayName, resumable: true, ...(token ? { token } : {}), ...(this.pin ? { pin: this.pin } : {}) },
     );
     this.channel = channel;
     channel.on("mediaEvent", (payload) => {
@@ -200,6 +216,7 @@ export class RoomClient {
     }
     this.dropSession();
     this.resumeSecret = joined.resume;
+    this.joinGrants = joined.grants;
     this.dispatch({ type: "joined", peerId: joined.peerId });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
@@ -235,6 +252,13 @@ export class RoomClient {
 
   private onJoinFailure(failure: JoinFailure): void {
     this.channelJoined = false;
+    if (failure.kind === "pin") {
+      // Stop the phoenix client's rejoin (it would repeat the same PIN); the page asks.
+      this.dropChannel();
+      this.dropSession();
+      this.dispatch({ type: "pinRequired", message: failure.message });
+      return;
+    }
     if (failure.kind === "final") {
       // The phoenix client would rejoin forever after an error reply; leaving stops it.
       this.dropChannel();

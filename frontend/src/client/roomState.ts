@@ -9,6 +9,7 @@ import { mergeTrackMetadata, type TrackMetadata, withMediaKind } from "../protoc
 export type ConnectionStatus =
   | "idle"
   | "connecting" // first join in progress
+  | "needsPin" // the room asked for its PIN: nothing happens until the user enters one
   | "connected"
   | "reconnecting" // socket lost, channel errored or media failed: recovery is automatic
   | "failed" // final join error: nothing more happens without the user
@@ -42,6 +43,7 @@ export type RoomAction =
   /** The socket or channel broke but the media session lives on, to be resumed. */
   | { type: "signalingLost"; message: string }
   | { type: "joinFailed"; message: string }
+  | { type: "pinRequired"; message: string }
   | { type: "closed"; message: string }
   | { type: "left" }
   | { type: "mediaEvent"; event: ServerEvent }
@@ -154,6 +156,8 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       return { ...state, status: "reconnecting", message: action.message };
     case "joinFailed":
       return { ...state, status: "failed", message: action.message, endpoints: {} };
+    case "pinRequired":
+      return { ...state, status: "needsPin", message: action.message, endpoints: {} };
     case "closed":
       if (state.status === "left") return state;
       return { ...state, status: "closed", message: action.message, endpoints: {} };

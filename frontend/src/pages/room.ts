@@ -7,8 +7,10 @@ import {
   savePreferences,
   takeJoinIntent,
 } from "../client/preferences";
+import { findJoinToken, withoutToken } from "../client/joinToken";
 import { Controls } from "../ui/controls";
 import { byId, showMessage } from "../ui/dom";
+import { PinPrompt } from "../ui/pinPrompt";
 import { RoomVisit } from "./roomController";
 
 const app = byId("app");
@@ -21,6 +23,15 @@ const roomSection = byId("room");
 const ended = byId("ended");
 const endedMessage = byId("ended-message");
 const rejoinButton = byId<HTMLButtonElement>("btn-rejoin");
+
+// Read once, then taken out of the address bar (and out of reloads and bookmarks).
+const joinToken = findJoinToken({
+  search: location.search,
+  dataset: app.dataset,
+  global: (window as unknown as { videoroomToken?: unknown }).videoroomToken,
+});
+const strippedUrl = withoutToken(location.href);
+if (strippedUrl !== null) history.replaceState(history.state, "", strippedUrl);
 
 interface Debug {
   visit: RoomVisit | null;
@@ -35,6 +46,8 @@ const controls = new Controls({
   leave: () => debug.visit?.leave(),
 });
 
+const pinPrompt = new PinPrompt();
+
 function startVisit(displayName: string): void {
   prejoin.hidden = true;
   ended.hidden = true;
@@ -42,8 +55,10 @@ function startVisit(displayName: string): void {
   const visit = new RoomVisit({
     roomName,
     displayName,
+    token: joinToken,
     preferences: loadPreferences(localStorage),
     controls,
+    pinPrompt,
     onEnded: (message, canRejoin) => {
       roomSection.hidden = true;
       ended.hidden = false;

@@ -11,14 +11,19 @@ import { isFinal } from "../client/roomState";
 import type { TrackType } from "../protocol/metadata";
 import type { ControlActions, Controls } from "../ui/controls";
 import { byId, showMessage } from "../ui/dom";
+import type { PinPrompt } from "../ui/pinPrompt";
 import { RoomView } from "../ui/roomView";
 import { ScreenWakeLock } from "../ui/wakeLock";
 
 export interface VisitOptions {
   readonly roomName: string;
   readonly displayName: string;
+  /** A signed join token, or "" (rooms/tokens.py). */
+  readonly token: string;
   readonly preferences: Preferences;
   readonly controls: Controls;
+  /** The page's one PIN form, shared by successive visits as the controls are. */
+  readonly pinPrompt: PinPrompt;
   readonly onEnded: (message: string, canRejoin: boolean) => void;
 }
 
@@ -33,6 +38,7 @@ export class RoomVisit implements ControlActions {
   private readonly notice = byId("media-notice");
   private readonly busy: Busy = { microphone: false, camera: false, screen: false };
   private readonly wakeLock = new ScreenWakeLock();
+  private readonly pinPrompt: PinPrompt;
   private pinnedKey: string | null = null;
   private ended = false;
 
@@ -43,6 +49,7 @@ export class RoomVisit implements ControlActions {
       displayName: options.displayName,
       socket: this.socket,
       relayOnly: relayOnlyRequested(location.search),
+      ...(options.token ? { token: options.token } : {}),
       ...(tracing() ? { trace: (direction: "in" | "out", json: string) => console.debug(`[videoroom] ${direction} ${json}`) } : {}),
     });
     this.view = new RoomView(this.client, {
@@ -51,6 +58,7 @@ export class RoomVisit implements ControlActions {
       pinnedKey: () => this.pinnedKey,
     });
     this.controls = options.controls;
+    this.pinPrompt = options.pinPrompt;
     this.client.subscribe(() => this.render());
   }
 
@@ -99,6 +107,11 @@ export class RoomVisit implements ControlActions {
     this.view.render();
     this.controls.render(this.view.localSummary(), this.busy);
     const state = this.client.state;
+    if (state.status === "needsPin") {
+      this.pinPrompt.show(state.message ?? "", (pin) => this.client.joinWithPin(pin));
+    } else {
+      this.pinPrompt.hide();
+    }
     if (isFinal(state.status) && state.status !== "left") {
       this.finish(state.message ?? "You are no longer in the room.", true);
     }
@@ -108,6 +121,7 @@ export class RoomVisit implements ControlActions {
     if (this.ended) return;
     this.ended = true;
     this.wakeLock.release();
+    this.pinPrompt.hide();
     for (const type of ["microphone", "camera", "screensharing"] as const) {
       this.client.localTrack(type)?.track.stop();
     }

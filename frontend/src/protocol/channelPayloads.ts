@@ -12,7 +12,12 @@ export interface JoinOk {
   readonly resume: string | null;
   /** True when this join took back the peer of an earlier one (same id, same media). */
   readonly resumed: boolean;
+  /** What the server lets this peer do: "publish", "subscribe", "moderate". */
+  readonly grants: readonly string[];
 }
+
+/** The join refusals after which the page asks for the room's PIN and joins again. */
+export type PinReason = "pin required" | "wrong pin";
 
 export type JoinErrorReason =
   | "room not found"
@@ -21,22 +26,46 @@ export type JoinErrorReason =
   | "invalid room name"
   | "invalid params"
   | "room unavailable"
-  | "resume refused";
+  | "token required"
+  | "token invalid"
+  | "token expired"
+  | "token for another room"
+  | "login required"
+  | "not allowed"
+  | "too many attempts"
+  | "too many new rooms"
+  | "resume refused"
+  | PinReason;
 
 /**
  * What a failed join means for the user. `final` failures stop the phoenix client's
- * endless rejoin; `transient` ones let it retry with its own backoff.
+ * endless rejoin; `transient` ones let it retry with its own backoff; `pin` ones stop it
+ * too, until the user enters the room's PIN.
  */
 export type JoinFailure =
   | { kind: "final"; reason: JoinErrorReason | "unknown"; message: string }
-  | { kind: "transient"; reason: JoinErrorReason | "unknown" | "timeout"; message: string };
+  | { kind: "transient"; reason: JoinErrorReason | "unknown" | "timeout"; message: string }
+  | { kind: "pin"; reason: PinReason; message: string };
 
-const FINAL_MESSAGES: Record<Exclude<JoinErrorReason, "room unavailable" | "resume refused">, string> = {
+const PIN_MESSAGES: Record<PinReason, string> = {
+  "pin required": "This room needs a PIN. Enter it to join.",
+  "wrong pin": "That PIN is not right. Try again.",
+};
+
+const FINAL_MESSAGES: Record<Exclude<JoinErrorReason, "room unavailable" | "resume refused" | PinReason>, string> = {
   "room not found": "This room does not exist. Check the link or create a new room from the home page.",
   "room full": "This room is full. Try again later or join another room.",
   "room locked": "This room is locked: nobody else can join it right now.",
   "invalid room name": "This room name is not valid. Room names use letters, digits, '-' and '_'.",
   "invalid params": "The server refused the join request. Check your display name and try again.",
+  "token required": "This room is by invitation only: open it with the link you were given.",
+  "token invalid": "This invitation link is not valid. Ask whoever sent it for a new one.",
+  "token expired": "This invitation link has expired. Ask whoever sent it for a new one.",
+  "token for another room": "This invitation link is for another room.",
+  "login required": "This room is for signed-in users. Sign in, then join again.",
+  "not allowed": "Your account is not allowed in this room.",
+  "too many attempts": "Too many wrong attempts from your network. Wait a minute, then try again.",
+  "too many new rooms": "Too many new rooms were created from your network. Wait a minute, then try again.",
 };
 
 export function parseJoinOk(response: unknown): JoinOk {
@@ -55,13 +84,20 @@ export function parseJoinOk(response: unknown): JoinOk {
     if (typeof server.credential === "string") result.credential = server.credential;
     return result;
   });
+  const rawGrants = object.grants ?? [];
+  if (!Array.isArray(rawGrants) || !rawGrants.every((grant) => typeof grant === "string")) {
+    throw new ProtocolError("join reply grants: expected strings");
+  }
   const resume = typeof object.resume === "string" && object.resume !== "" ? object.resume : null;
-  return { peerId, iceServers, resume, resumed: object.resumed === true };
+  return { peerId, iceServers, grants: rawGrants as string[], resume, resumed: object.resumed === true };
 }
 
 export function classifyJoinError(response: unknown): JoinFailure {
   const reason = isObject(response) && typeof response.reason === "string" ? response.reason : "";
-  if (reason in FINAL_MESSAGES) {
+  if (reason === "pin required" || reason === "wrong pin") {
+    return { kind: "pin", reason, message: PIN_MESSAGES[reason] };
+  }
+  if (Object.hasOwn(FINAL_MESSAGES, reason)) {
     const known = reason as keyof typeof FINAL_MESSAGES;
     return { kind: "final", reason: known, message: FINAL_MESSAGES[known] };
   }
