@@ -28,6 +28,7 @@ class RemovalReason(StrEnum):
     WORKER_SHUTDOWN = "worker_shutdown"  # worker stopped with SIGTERM
     WORKER_LOST = "worker_lost"  # worker died without cleaning up
     CONNECT_TIMEOUT = "connect_timeout"  # admitted, but no `connect` media event in time
+    REMOVED_BY_MODERATOR = "removed_by_moderator"  # a peer with the moderate grant removed it
 
 
 class JoinRefusal(StrEnum):
@@ -110,7 +111,7 @@ class PeerMediaEvent(TypedDict):
 
 
 class PeerRemoved(TypedDict):
-    """The room ended this peer. Final reasons (kicked, room_closed) become
+    """The room ended this peer. Final reasons (kicked, room_closed, removed_by_moderator) become
     ``phx_close``; the others become ``phx_error`` so the client rejoins."""
 
     type: Literal["peer.removed"]
@@ -124,7 +125,12 @@ ToPeer = PeerJoined | PeerJoinRefused | PeerMediaEvent | PeerRemoved
 # A peer that never connected is not rejoined: a squatter would just come back, and a
 # client that cannot send `connect` in time would loop.
 FINAL_REMOVALS = frozenset(
-    {RemovalReason.KICKED, RemovalReason.ROOM_CLOSED, RemovalReason.CONNECT_TIMEOUT}
+    {
+        RemovalReason.KICKED,
+        RemovalReason.ROOM_CLOSED,
+        RemovalReason.CONNECT_TIMEOUT,
+        RemovalReason.REMOVED_BY_MODERATOR,
+    }
 )
 
 
