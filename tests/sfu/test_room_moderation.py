@@ -98,7 +98,7 @@ async def test_a_peer_without_subscribe_is_given_no_ones_tracks() -> None:
 
 
 async def test_without_grants_in_the_peer_info_everything_works_as_before() -> None:
-    room, outbox, factory = make_room()
+    room, _, factory = make_room()
     await room.add_peer(PeerInfo("a", "chan.a", "A"), max_participants=8)
     await room.handle_media_event("a", connect("a"))
     await join(room, "b")
