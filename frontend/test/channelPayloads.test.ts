@@ -27,11 +27,11 @@ describe("join ok reply", () => {
   it("reads the peer id and ICE servers", () => {
     assert.deepEqual(
       parseJoinOk({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] }),
-    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] });
+    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], grants: ["publish", "subscribe"] });
   });
 
   it("defaults to no ICE servers", () => {
-    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [] });
+    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], grants: ["publish", "subscribe"] });
   });
 
   it("rejects replies without a peer id or with bad servers", () => {

@@ -19,7 +19,9 @@ import {
   type ClientEvent,
   connectEvent,
   disconnectEvent,
+  moderateTrackEvent,
   parseServerEvent,
+  removePeerEvent,
   serializeClientEvent,
   type ServerEvent,
 } from "../protocol/mediaEvents";
@@ -28,7 +30,15 @@ import { type LocalTrack, LocalTracks } from "./localTracks";
 import { PeerSession, type SessionCallbacks, type SessionLike } from "./peerSession";
 import type { ChannelLike, SocketLike } from "./phoenixTypes";
 import { endpointOfTrack } from "./negotiation";
-import { findTrack, initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
+import {
+  canModerate,
+  findTrack,
+  initialRoomState,
+  isFinal,
+  type RoomAction,
+  roomReducer,
+  type RoomState,
+} from "./roomState";
 
 export interface RoomClientOptions {
   readonly roomName: string;
@@ -131,6 +141,18 @@ export class RoomClient {
     this.notify();
   }
 
+  /** Moderator: mutes (or unmutes) another participant's track for everyone. */
+  moderateTrack(endpointId: string, trackId: string, muted: boolean): void {
+    if (!canModerate(this.currentState)) return;
+    this.send(moderateTrackEvent(endpointId, trackId, muted));
+  }
+
+  /** Moderator: removes another participant from the room. */
+  removeParticipant(endpointId: string): void {
+    if (!canModerate(this.currentState)) return;
+    this.send(removePeerEvent(endpointId));
+  }
+
   private openChannel(): void {
     const { socket, roomName, displayName } = this.options;
     const channel = socket.channel(`room:${roomName}`, { displayName });
@@ -170,7 +192,7 @@ export class RoomClient {
       return;
     }
     this.dropSession();
-    this.dispatch({ type: "joined", peerId: joined.peerId });
+    this.dispatch({ type: "joined", peerId: joined.peerId, grants: joined.grants });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
       { iceServers: joined.iceServers, ...(this.options.relayOnly ? { iceTransportPolicy: "relay" } : {}) },
@@ -281,7 +303,8 @@ export class RoomClient {
   /** Publishes every local track not yet published in the current session. */
   private publish(): void {
     const selfId = this.currentState.selfId;
-    if (!this.session || !selfId) return;
+    // Without the publish grant the server refuses any offer naming tracks.
+    if (!this.session || !selfId || !this.currentState.grants.includes("publish")) return;
     this.session.publish(this.local.assignIds(selfId, () => this.newId()));
   }
 

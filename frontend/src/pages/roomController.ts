@@ -48,6 +48,10 @@ export class RoomVisit implements ControlActions {
     this.view = new RoomView(this.client, {
       displayName: options.displayName,
       onPin: (key) => this.togglePin(key),
+      moderatorActions: {
+        muteTrack: (endpointId, trackId, muted) => this.client.moderateTrack(endpointId, trackId, muted),
+        remove: (endpointId) => this.client.removeParticipant(endpointId),
+      },
       pinnedKey: () => this.pinnedKey,
     });
     this.controls = options.controls;
@@ -100,7 +104,8 @@ export class RoomVisit implements ControlActions {
     this.controls.render(this.view.localSummary(), this.busy);
     const state = this.client.state;
     if (isFinal(state.status) && state.status !== "left") {
-      this.finish(state.message ?? "You are no longer in the room.", true);
+      // Removed by a moderator: no way back from this page (a rejoin would just undo it).
+      this.finish(state.message ?? "You are no longer in the room.", !state.removedByModerator);
     }
   }
 

@@ -5,10 +5,17 @@
 
 import { expectObject, expectString, isObject, ProtocolError } from "./guards";
 
+export type Grant = "publish" | "subscribe" | "moderate";
+
 export interface JoinOk {
   readonly peerId: string;
   readonly iceServers: RTCIceServer[];
+  /** What this peer may do; a server that names none grants what an open room does. */
+  readonly grants: readonly Grant[];
 }
+
+export const PARTICIPANT_GRANTS: readonly Grant[] = ["publish", "subscribe"];
+const GRANTS: readonly string[] = ["publish", "subscribe", "moderate"];
 
 export type JoinErrorReason =
   | "room not found"
@@ -50,7 +57,13 @@ export function parseJoinOk(response: unknown): JoinOk {
     if (typeof server.credential === "string") result.credential = server.credential;
     return result;
   });
-  return { peerId, iceServers };
+  const rawGrants = object.grants;
+  if (rawGrants !== undefined && !Array.isArray(rawGrants)) throw new ProtocolError("join reply grants: expected an array");
+  // Unknown names (a newer server's) are left out: the server enforces grants anyway.
+  const grants = rawGrants
+    ? rawGrants.filter((grant): grant is Grant => typeof grant === "string" && GRANTS.includes(grant))
+    : PARTICIPANT_GRANTS;
+  return { peerId, iceServers, grants };
 }
 
 export function classifyJoinError(response: unknown): JoinFailure {
