@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -22,7 +23,8 @@ from django.urls import URLPattern, path, reverse
 from rooms import admin_actions
 from rooms.admin_actions import AdminActionError
 from rooms.metrics import figures as live_figures
-from rooms.models import ModerationAction, Participation, Room
+from rooms.models import JoinPolicy, ModerationAction, Participation, Room
+from rooms.web.admission import PIN_MAX_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -33,19 +35,73 @@ UNKNOWN = "?"
 LIVE_STATE_UNAVAILABLE = "Live state is unavailable right now; see the server log."
 
 
+class RoomForm(forms.ModelForm):
+    """The room, with a write-only PIN: stored hashed, never shown back."""
+
+    pin = forms.CharField(
+        required=False,
+        max_length=PIN_MAX_CHARS,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="PIN policy: set a new PIN (stored hashed). Leave empty to keep the current one.",
+    )
+
+    class Meta:
+        model = Room
+        fields = [
+            "name",
+            "title",
+            "max_participants",
+            "locked",
+            "join_policy",
+            "allowed_users",
+            "allowed_groups",
+            "moderators",
+            "moderator_groups",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        has_pin = bool(cleaned.get("pin")) or bool(self.instance.pin_hash)
+        if cleaned.get("join_policy") == JoinPolicy.PIN and not has_pin:
+            self.add_error("pin", "A room of the PIN policy needs a PIN.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Room:
+        room: Room = super().save(commit=False)
+        if self.cleaned_data.get("pin"):
+            room.set_pin(self.cleaned_data["pin"])
+        if commit:
+            room.save()
+            self.save_m2m()
+        return room
+
+
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
+    form = RoomForm
     list_display = [
         "name",
         "title",
+        "join_policy",
         "max_participants",
         "locked",
         "created_at",
         "updated_at",
     ]
-    list_filter = ["locked"]
+    list_filter = ["join_policy", "locked"]
     search_fields = ["name", "title"]
     readonly_fields = ["created_at", "updated_at"]
+    filter_horizontal = ["allowed_users", "allowed_groups", "moderators", "moderator_groups"]
+    fieldsets = [
+        (None, {"fields": ["name", "title", "max_participants", "locked"]}),
+        ("Who may enter", {"fields": ["join_policy", "pin"]}),
+        (
+            "Users policy",
+            {"fields": ["allowed_users", "allowed_groups", "moderators", "moderator_groups"]},
+        ),
+        ("History", {"fields": ["created_at", "updated_at"]}),
+    ]
     actions = ["close_selected_rooms"]
     change_form_template = "admin/rooms/room/change_form.html"
 
@@ -192,8 +248,16 @@ class RoomAdmin(admin.ModelAdmin):
 class ParticipationAdmin(admin.ModelAdmin):
     """Read-only history: rows are written by the room workers only."""
 
-    list_display = ["room", "display_name", "peer_id", "joined_at", "left_at", "leave_reason"]
-    list_filter = ["leave_reason", ("left_at", admin.EmptyFieldListFilter), "room"]
+    list_display = [
+        "room",
+        "display_name",
+        "peer_id",
+        "joined_at",
+        "left_at",
+        "leave_reason",
+        "refusal",
+    ]
+    list_filter = ["leave_reason", "refusal", ("left_at", admin.EmptyFieldListFilter), "room"]
     search_fields = ["display_name", "peer_id", "room__name"]
     list_select_related = ["room"]
     date_hierarchy = "joined_at"

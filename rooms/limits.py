@@ -41,6 +41,11 @@ class Limits:
     # Joins a socket, and a client address, may start per minute (leaves are free).
     joins_per_minute_per_socket: int = 30
     joins_per_minute_per_address: int = 120
+    # Wrong PINs and bad tokens one client address may try on one room per minute
+    # (rooms.web.join_limits.AttemptLimits); a right one is never counted.
+    failed_attempts_per_minute_per_address_room: int = 5
+    # Rooms one client address may create by joining unknown rooms, per minute.
+    rooms_created_per_minute_per_address: int = 10
     # Messages waiting for one room's owner; past it, joins and media events are refused.
     room_queue_length: int = 512
     # Bytes queued for a websocket that the client has not read; past it, close 4013.

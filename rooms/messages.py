@@ -29,6 +29,8 @@ class RemovalReason(StrEnum):
     WORKER_LOST = "worker_lost"  # worker died without cleaning up
     CONNECT_TIMEOUT = "connect_timeout"  # admitted, but no `connect` media event in time
     REMOVED_BY_MODERATOR = "removed_by_moderator"  # a peer with the moderate grant removed it
+    # Never admitted: a refused join's history row (Participation.refusal says why).
+    REFUSED = "refused"
 
 
 class JoinRefusal(StrEnum):
@@ -41,6 +43,20 @@ class JoinRefusal(StrEnum):
     INVALID_PARAMS = "invalid params"
     UNAVAILABLE = "room unavailable"  # no live worker, or the owner did not answer
     BUSY = "room busy"  # the owner's queue for the room is full; try again shortly
+    # The room's join policy (rooms.access): final for the client, except PIN_REQUIRED
+    # and WRONG_PIN, after which the room page asks for the PIN and joins again.
+    PIN_REQUIRED = "pin required"
+    WRONG_PIN = "wrong pin"
+    TOKEN_REQUIRED = "token required"
+    TOKEN_INVALID = "token invalid"  # not signed by this server, altered, or malformed
+    TOKEN_EXPIRED = "token expired"
+    TOKEN_OTHER_ROOM = "token for another room"
+    LOGIN_REQUIRED = "login required"
+    NOT_ALLOWED = "not allowed"  # logged in, but not one of the room's users
+    # Too many wrong PINs or bad tokens from one address for one room; wait a minute.
+    TOO_MANY_ATTEMPTS = "too many attempts"
+    # Joining unknown rooms created too many from this address within a minute.
+    TOO_MANY_ROOMS = "too many new rooms"
 
 
 # --- to a room's owner (a worker channel) -----------------------------------

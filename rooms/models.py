@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from rooms.messages import RemovalReason
+from rooms.messages import JoinRefusal, RemovalReason
 from rooms.moderation import ModerationKind
 from rooms.names import PEER_ID_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, ROOM_NAME_PATTERN, ROOM_NAME_RULE
 
@@ -16,6 +17,15 @@ room_name_validator = RegexValidator(rf"\A{ROOM_NAME_PATTERN}\Z", f"Use {ROOM_NA
 def default_max_participants() -> int:
     """VIDEOROOM_DEFAULT_MAX_PARTICIPANTS, the one place that default lives."""
     return int(settings.VIDEOROOM["DEFAULT_MAX_PARTICIPANTS"])
+
+
+class JoinPolicy(models.TextChoices):
+    """Who may enter a room (rooms.access decides each join)."""
+
+    OPEN = "open", "Open: anyone with the link"
+    PIN = "pin", "PIN: the join carries the room's PIN"
+    TOKEN = "token", "Token: the join carries a signed join token for this room"
+    USERS = "users", "Users: logged-in users allowed for this room"
 
 
 class Room(models.Model):
@@ -30,14 +40,55 @@ class Room(models.Model):
         default=default_max_participants, validators=[MinValueValidator(1), MaxValueValidator(1000)]
     )
     locked = models.BooleanField(default=False, help_text="A locked room refuses new joins.")
+    join_policy = models.CharField(
+        max_length=8, choices=JoinPolicy.choices, default=JoinPolicy.OPEN
+    )
+    # Django's password hash of the PIN (make_password), never the PIN itself.
+    pin_hash = models.CharField(max_length=256, blank=True, editable=False)
+    allowed_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="allowed_rooms",
+        help_text="Users policy: these users may join (as may holders of 'Can join every room').",
+    )
+    allowed_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="allowed_rooms",
+        help_text="Users policy: members of these groups may join.",
+    )
+    moderators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="moderated_rooms",
+        help_text="Users policy: these users join with the moderate grant.",
+    )
+    moderator_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="moderated_rooms",
+        help_text="Users policy: members of these groups join with the moderate grant.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("join_any_room", "Can join every room of the users policy"),
+            ("moderate_any_room", "Can moderate every room of the users policy"),
+        ]
 
     def __str__(self) -> str:
         return self.title or self.name
+
+    def set_pin(self, pin: str) -> None:
+        """Store ``pin`` hashed with Django's password hashers (PASSWORD_HASHERS)."""
+        self.pin_hash = make_password(pin)
+
+    def check_pin(self, pin: str) -> bool:
+        """Whether ``pin`` is this room's PIN; False when the room has none."""
+        return bool(self.pin_hash) and check_password(pin, self.pin_hash)
 
 
 class Participation(models.Model):
@@ -52,6 +103,12 @@ class Participation(models.Model):
         max_length=32,
         blank=True,
         choices=[(reason.value, reason.value) for reason in RemovalReason],
+    )
+    # Set on refused joins only (leave_reason "refused", joined_at = left_at).
+    refusal = models.CharField(
+        max_length=32,
+        blank=True,
+        choices=[(reason.value, reason.value) for reason in JoinRefusal],
     )
 
     class Meta:

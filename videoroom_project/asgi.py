@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "videoroom_project.settings")
 # Django must be set up before anything imports models (consumers do).
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from rooms.web.origins import OriginValidator  # noqa: E402
@@ -16,7 +17,10 @@ from rooms.web.routing import websocket_urlpatterns  # noqa: E402
 router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
+        # The Origin check first: a refused handshake costs no session lookup. The
+        # session cookie then gives the socket its Django user (scope["user"]), which
+        # the users join policy asks about (rooms.access).
+        "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
 

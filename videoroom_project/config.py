@@ -15,7 +15,13 @@ from urllib.parse import urlparse
 
 from rooms.ice import parse_turn_url
 from rooms.limits import Limits
-from rooms.sfu.config import ALWAYS_DENIED, DEBUG_DENIED, PRODUCTION_DENIED, MediaConfig
+from rooms.sfu.config import (
+    ALWAYS_DENIED,
+    DEBUG_DENIED,
+    DEFAULT_TURN_TTL_SECONDS,
+    PRODUCTION_DENIED,
+    MediaConfig,
+)
 
 
 class ConfigError(ValueError):
@@ -144,7 +150,9 @@ def read_media_config(env: Env) -> MediaConfig:
         stun_urls=stun_urls,
         turn_urls=turn_urls,
         turn_secret=turn_secret,
-        turn_ttl_seconds=env.integer("TURN_TTL_SECONDS", 86400, minimum=60),
+        turn_ttl_seconds=env.integer(
+            "TURN_TTL_SECONDS", DEFAULT_TURN_TTL_SECONDS, minimum=60, maximum=86400
+        ),
         host_addresses=host_addresses,
         allowed_remote_networks=allowed,
         denied_remote_networks=denied,
@@ -192,8 +200,9 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
             "VIDEOROOM_REDIS_PREFIX", f"use letters, digits, '-' or '_', got {prefix!r}"
         )
     return {
-        # Joining an unknown room creates it (True) or is refused with "room not found".
-        "AUTO_CREATE_ROOMS": env.boolean("VIDEOROOM_AUTO_CREATE_ROOMS", default=True),
+        # Joining an unknown room creates it (True) or is refused with "room not found";
+        # a valid signed join token creates its room either way.
+        "AUTO_CREATE_ROOMS": read_room_auto_create(env),
         # Participant limit of rooms created on join.
         "DEFAULT_MAX_PARTICIPANTS": env.integer(
             "VIDEOROOM_DEFAULT_MAX_PARTICIPANTS", 12, minimum=1, maximum=1000
@@ -211,6 +220,22 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
         "JOIN_TIMEOUT_SECONDS": env.number("VIDEOROOM_JOIN_TIMEOUT_SECONDS", 8.0, minimum=0.5),
         "REDIS_PREFIX": prefix,
     }
+
+
+ROOM_AUTO_CREATE = "VIDEOROOM_ROOM_AUTO_CREATE"
+# The variable's name before issue 10, still read when the new one is unset.
+ROOM_AUTO_CREATE_ALIAS = "VIDEOROOM_AUTO_CREATE_ROOMS"
+
+
+def read_room_auto_create(env: Env) -> bool:
+    """VIDEOROOM_ROOM_AUTO_CREATE (alias VIDEOROOM_AUTO_CREATE_ROOMS), default true.
+
+    True suits development and open deployments; set it false where rooms are made in
+    the admin, with ``manage.py createroom`` or by signed tokens only.
+    """
+    if env.string(ROOM_AUTO_CREATE):
+        return env.boolean(ROOM_AUTO_CREATE, default=True)
+    return env.boolean(ROOM_AUTO_CREATE_ALIAS, default=True)
 
 
 def read_allowed_origins(env: Env) -> tuple[str, ...]:

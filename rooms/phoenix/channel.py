@@ -65,6 +65,9 @@ class ChannelHost(Protocol):
 
     channel_name: str
     channel_layer: Any
+    # The websocket's ASGI scope: client address, and the session user behind
+    # Channels' AuthMiddleware.
+    scope: dict[str, Any]
 
     async def push_frame(self, channel: Channel, event: str, payload: Payload) -> None:
         """Send a push on the channel's topic with its join_ref."""

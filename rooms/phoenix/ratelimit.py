@@ -23,6 +23,11 @@ class TokenBucket:
         elapsed = self._clock() - self._stamp
         return self._tokens + elapsed * self.rate >= self.capacity
 
+    def has_token(self) -> bool:
+        """Whether ``take`` would succeed now, without spending anything."""
+        elapsed = self._clock() - self._stamp
+        return self._tokens + elapsed * self.rate >= 1.0
+
     def take(self) -> bool:
         """Spend one token if there is one; False means the event is over the limit."""
         now = self._clock()

@@ -18,6 +18,12 @@ PRODUCTION_DENIED = (*ALWAYS_DENIED, *LOOPBACK, "169.254.0.0/16", "fe80::/10", "
 DEBUG_DENIED = tuple(net for net in PRODUCTION_DENIED if net not in LOOPBACK)
 
 
+# TURN credentials go to admitted peers only, one pair per peer (the username names the
+# peer id). Two hours outlast a call's reconnects and ICE restarts (a rejoin is a new peer
+# with new credentials) and keep a leaked pair short-lived.
+DEFAULT_TURN_TTL_SECONDS = 2 * 3600
+
+
 @dataclass(frozen=True)
 class MediaConfig:
     """What the room worker's SFU needs to reach browsers."""
@@ -30,7 +36,8 @@ class MediaConfig:
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
-    turn_ttl_seconds: int = 86400
+    # Lifetime of the TURN credentials handed to each admitted peer (TURN_TTL_SECONDS).
+    turn_ttl_seconds: int = DEFAULT_TURN_TTL_SECONDS
     # Host addresses aioice may gather; empty means every interface.
     host_addresses: tuple[str, ...] = field(default_factory=tuple)
     # Remote addresses ICE checks may go to (rooms/sfu/addresses.py): in an allowed network

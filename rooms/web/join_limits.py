@@ -1,5 +1,10 @@
 """Join rate limits: per socket and per client address, before a join reaches a worker.
 
+Also, per client address, the rooms its joins may create and, per address and room,
+the wrong PINs and bad tokens it may try (``exhausted`` before the attempt, ``take``
+after a failure: right credentials cost nothing, so a whole office behind one NAT
+address can join its PIN room). Each is an ``AddressBuckets`` keyed by its own string.
+
 Every join costs a database query, a registry claim and a message to a room worker;
 a client in a join/leave loop (the phoenix client rejoins forever after a refusal)
 must not make those costs unbounded. Each socket has its own bucket; the address
@@ -53,6 +58,11 @@ class AddressBuckets:
             bucket = self._buckets[address] = per_minute_bucket(self.per_minute, self._clock)
         return bucket.take()
 
+    def exhausted(self, address: str) -> bool:
+        """Whether ``take`` would fail now; counts nothing."""
+        bucket = self._buckets.get(address)
+        return bucket is not None and not bucket.has_token()
+
     def __len__(self) -> int:
         return len(self._buckets)
 
@@ -66,18 +76,31 @@ class AddressBuckets:
             del self._buckets[address]
 
 
-_address_buckets: AddressBuckets | None = None
+JOINS = "joins"  # keyed by address
+ROOMS_CREATED = "rooms created"  # keyed by address
+FAILED_ATTEMPTS = "failed attempts"  # keyed by attempt_key(address, room)
+
+_tables: dict[str, AddressBuckets] = {}
+
+
+def buckets(kind: str, per_minute: int) -> AddressBuckets:
+    """This process's buckets of one kind (made anew if the limit changed)."""
+    table = _tables.get(kind)
+    if table is None or table.per_minute != per_minute:
+        table = _tables[kind] = AddressBuckets(per_minute)
+    return table
 
 
 def address_buckets(per_minute: int) -> AddressBuckets:
-    """This process's address buckets (made anew if the limit changed)."""
-    global _address_buckets
-    if _address_buckets is None or _address_buckets.per_minute != per_minute:
-        _address_buckets = AddressBuckets(per_minute)
-    return _address_buckets
+    """This process's join buckets by address."""
+    return buckets(JOINS, per_minute)
+
+
+def attempt_key(address: str, room: str) -> str:
+    """The key of PIN and token attempts: one client address on one room."""
+    return f"{address} {room}"
 
 
 def reset() -> None:
     """Forget every address (tests)."""
-    global _address_buckets
-    _address_buckets = None
+    _tables.clear()

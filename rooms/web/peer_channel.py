@@ -19,7 +19,7 @@ from django.conf import settings
 
 from rooms import messages, names, services, strictjson
 from rooms.display_names import check_display_name
-from rooms.grants import PARTICIPANT, Grant
+from rooms.grants import PARTICIPANT, Grant, grant_names
 from rooms.ice import ice_servers
 from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
@@ -36,6 +36,7 @@ from rooms.phoenix import (
 from rooms.phoenix.errors import UnknownEvent
 from rooms.registry.base import WorkerRef
 from rooms.roomtypes import JoinRefused
+from rooms.web.admission import Admission, parse_credentials
 from rooms.web.monitor import owner_monitor
 from rooms.web.wiring import room_registry
 
@@ -55,7 +56,7 @@ _REMOVAL_FOR: dict[TerminateReason, RemovalReason] = {
 class PeerServices(Protocol):
     """What PeerChannel needs beyond the channel layer; tests pass fakes."""
 
-    async def authorize(self, room: str) -> services.JoinPolicy: ...
+    async def authorize(self, request: services.JoinRequest) -> services.JoinPolicy: ...
 
     async def claim(self, room: str) -> WorkerRef | None: ...
 
@@ -67,7 +68,7 @@ class PeerServices(Protocol):
 class DefaultPeerServices:
     """The database, this loop's registry (and embedded worker) and its owner monitor."""
 
-    async def authorize(self, room: str) -> services.JoinPolicy:
+    async def authorize(self, request: services.JoinRequest) -> services.JoinPolicy:
         # Not thread_sensitive: with it, every join's read would queue behind all other
         # sync work of the process in asgiref's one shared thread (admin views, and the
         # embedded worker's writes before it had a recorder). authorize_join is safe on
@@ -76,8 +77,10 @@ class DefaultPeerServices:
         # closes stale ones around the call in whichever thread runs it. Its one write,
         # a room created on first join, waits on SQLite's busy timeout like any other
         # process's write, and a creation race ends in IntegrityError, handled there.
+        # The session user (scope["user"]) was loaded by AuthMiddleware at connect; its
+        # permission checks query the database here, on this call's thread.
         authorize = database_sync_to_async(services.authorize_join, thread_sensitive=False)
-        policy: services.JoinPolicy = await authorize(room)
+        policy: services.JoinPolicy = await authorize(request)
         return policy
 
     async def claim(self, room: str) -> WorkerRef | None:
@@ -142,17 +145,38 @@ class PeerChannel(Channel):
             self.room = names.room_name_from_topic(self.topic)
         except names.InvalidRoomName as error:
             raise JoinError(JoinRefusal.INVALID_ROOM, detail=str(error)) from None
+        scope = self.host.scope
         try:
             self._metadata = parse_join_params(params)
+            credentials = parse_credentials(params, scope)
         except ValueError as error:
             raise JoinError(JoinRefusal.INVALID_PARAMS, detail=str(error)) from None
+        self.peer_id = shortuuid.uuid()
+        admission = Admission(room=self.room, scope=scope, limits=settings.VIDEOROOM_LIMITS)
         try:
-            policy = await self.services.authorize(self.room)
+            policy = await admission.decide(
+                self.services.authorize,
+                credentials,
+                peer_id=self.peer_id,
+                display_name=str(self._metadata.get("displayName", "")),
+            )
         except JoinRefused as refused:
+            logger.info(
+                "room %s peer %s: join refused (%s) for %s",
+                self.room,
+                self.peer_id,
+                refused.reason,
+                admission.address,
+            )
+            self.peer_id = ""  # never admitted: terminate has nothing to forget
             raise JoinError(refused.reason) from None
         self._max_participants = policy.max_participants
         self._grants = policy.grants
-        self.peer_id = shortuuid.uuid()
+        if policy.display_name:
+            # A signed token's name wins over the one the client gave.
+            self._metadata["displayName"] = policy.display_name
+        if policy.identity:
+            logger.info("room %s peer %s: identity %s", self.room, self.peer_id, policy.identity)
         owner = await self.services.claim(self.room)
         if owner is None:
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
@@ -260,7 +284,14 @@ class PeerChannel(Channel):
             room=self.room, peer_id=self.peer_id, owner=self.owner, channel=self.channel_name
         )
         logger.info("room %s peer %s: joined", self.room, self.peer_id)
-        await self.reply_join({"peerId": self.peer_id, "iceServers": ice_servers(self.peer_id)})
+        # TURN credentials only now, for an admitted peer; the username names it.
+        await self.reply_join(
+            {
+                "peerId": self.peer_id,
+                "iceServers": ice_servers(self.peer_id),
+                "grants": grant_names(self._grants),
+            }
+        )
 
     async def _refused(self, message: dict[str, Any]) -> None:
         if not self._waiting:

@@ -246,7 +246,7 @@ class RoomHost:
         try:
             await self.room.add_peer(peer, max_participants=int(message["max_participants"]))
         except JoinRefused as refusal:
-            self._site.recorder.refused(self.name, peer_id, refusal.reason)
+            self._site.recorder.refused(self.name, peer_id, refusal.reason, peer.display_name)
             await self._reply(
                 peer.channel, messages.peer_join_refused(self.name, peer_id, refusal.reason)
             )

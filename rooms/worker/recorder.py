@@ -53,6 +53,10 @@ class ParticipationStore(Protocol):
 
     def record_leave(self, room_name: str, peer_id: str, reason: RemovalReason) -> None: ...
 
+    def record_refusal(
+        self, room_name: str, peer_id: str, display_name: str, reason: JoinRefusal
+    ) -> None: ...
+
     def close_dangling_participations(self, room_name: str) -> int: ...
 
     def record_moderation(self, record: ModerationRecord) -> None: ...
@@ -157,9 +161,17 @@ class ParticipationRecorder:
         """End stays left open in ``room`` by a worker that died (the room is new here)."""
         self._put(_Record("cleanup", room, "", lambda: self._cleanup(room)))
 
-    def refused(self, room: str, peer_id: str, reason: JoinRefusal) -> None:
-        """A refused join: not part of the history (no stay began), so only logged."""
+    def refused(self, room: str, peer_id: str, reason: JoinRefusal, display_name: str = "") -> None:
+        """A join the room refused (full, busy): a history row that ends as it begins."""
         logger.info("room %s peer %s refused: %s", room, clip(peer_id), reason)
+        self._put(
+            _Record(
+                "refusal",
+                room,
+                peer_id,
+                lambda: self._store.record_refusal(room, peer_id, display_name, reason),
+            )
+        )
 
     # --- the writer ----------------------------------------------------------------------
 

@@ -76,7 +76,7 @@ def test_room_can_still_be_edited_from_its_change_page(
     room = rooms["standup"]
     response = admin_client.post(
         reverse("admin:rooms_room_change", args=[room.pk]),
-        {"name": "standup", "title": "Renamed", "max_participants": "4"},
+        {"name": "standup", "title": "Renamed", "max_participants": "4", "join_policy": "open"},
     )
     assert response.status_code == 302
     room.refresh_from_db()

@@ -12,7 +12,7 @@ from rooms.phoenix import Channel, Payload, StopKind, TerminateReason
 from rooms.phoenix.channel import JoinState
 from rooms.registry.base import WorkerRef
 from rooms.roomtypes import JoinRefused
-from rooms.services import JoinPolicy
+from rooms.services import JoinPolicy, JoinRequest
 
 
 class FakeHost:
@@ -22,6 +22,7 @@ class FakeHost:
 
     def __init__(self) -> None:
         self.channel_layer = InMemoryChannelLayer(capacity=1000)
+        self.scope: dict[str, Any] = {"client": ["127.0.0.1", 50000]}
         self.pushes: list[tuple[str, Payload]] = []
         self.join_replies: list[tuple[Payload | None, str]] = []
         self.stops: list[StopKind] = []
@@ -72,7 +73,8 @@ class FakeServices:
         self.watches: dict[str, WorkerRef] = {}
         self.unwatched: list[str] = []
 
-    async def authorize(self, room: str) -> JoinPolicy:
+    async def authorize(self, request: JoinRequest) -> JoinPolicy:
+        room = request.room_name
         if room in self.refusals:
             raise JoinRefused(self.refusals[room])
         return JoinPolicy(room_name=room, max_participants=5)

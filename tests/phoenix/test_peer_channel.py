@@ -65,7 +65,11 @@ async def test_join_sends_room_join_to_the_claimed_owner_and_stays_pending() -> 
 async def test_peer_joined_replies_ok_with_peer_id_and_ice_servers_and_watches_the_owner() -> None:
     channel, host, services = await joined_channel()
 
-    expected = {"peerId": channel.peer_id, "iceServers": ice_servers(channel.peer_id)}
+    expected = {
+        "peerId": channel.peer_id,
+        "iceServers": ice_servers(channel.peer_id),
+        "grants": ["publish", "subscribe"],
+    }
     assert host.join_replies == [(expected, "")]
     assert services.watches == {channel.peer_id: OWNER}
     assert host.channel_name in host.channel_layer.groups["room.alpha"]

@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from rooms.models import Room
+from rooms.services import JoinRequest
 from rooms.web.peer_channel import DefaultPeerServices
 from rooms.worker.embedded import embedded_worker
 
@@ -22,7 +23,7 @@ async def test_a_join_reads_the_database_while_the_shared_sync_thread_is_busy() 
     busy = asyncio.ensure_future(sync_to_async(release.wait)(10))
     await asyncio.sleep(0.05)
     try:
-        policy = await asyncio.wait_for(DefaultPeerServices().authorize("alpha"), 2)
+        policy = await asyncio.wait_for(DefaultPeerServices().authorize(JoinRequest("alpha")), 2)
     finally:
         release.set()
         await busy

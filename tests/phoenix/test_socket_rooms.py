@@ -53,14 +53,15 @@ async def joined(client: PhoenixTestClient, topic: str, name: str = "Ann") -> st
     return peer_id
 
 
-async def test_join_replies_ok_with_peer_id_and_ice_servers(
+async def test_join_replies_ok_with_peer_id_ice_servers_and_grants(
     fake_rooms: dict[str, FakeRoom],
 ) -> None:
     client = await connected()
     reply = await client.join("room:alpha", {"displayName": "Ann", "isSimulcastOn": True})
     response = reply[4]["response"]
     assert reply[4]["status"] == OK
-    assert set(response) == {"peerId", "iceServers"}
+    assert set(response) == {"peerId", "iceServers", "grants"}
+    assert response["grants"] == ["publish", "subscribe"]
     assert [p.peer_id for p in fake_rooms["alpha"].peers] == [response["peerId"]]
     assert fake_rooms["alpha"].peers[0].display_name == "Ann"
     await client.close()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rooms import services
-from rooms.messages import RemovalReason
+from rooms.messages import JoinRefusal, RemovalReason
 from rooms.models import Participation, Room
 from rooms.roomtypes import PeerInfo
 from rooms.worker.recorder import ParticipationRecorder
@@ -46,6 +46,11 @@ class ScriptedStore:
 
     def close_dangling_participations(self, room: str) -> int:
         return services.close_dangling_participations(room)
+
+    def record_refusal(
+        self, room: str, peer_id: str, display_name: str, reason: JoinRefusal
+    ) -> None:
+        services.record_refusal(room, peer_id, display_name, reason)
 
 
 @pytest.fixture

@@ -91,6 +91,11 @@ class BlockedStore:
         self.release.wait(10)
         return 0
 
+    def record_refusal(
+        self, room: str, peer_id: str, display_name: str, reason: JoinRefusal
+    ) -> None:
+        self.release.wait(10)
+
 
 class Owner:
     def __init__(self, *, queue_length: int = 512) -> None:
@@ -186,7 +191,7 @@ async def test_a_room_slow_to_handle_delays_no_other_room(owner: Owner) -> None:
 async def test_a_blocked_database_delays_no_join_reply(monkeypatch: pytest.MonkeyPatch) -> None:
     blocked = BlockedStore()
     # The database itself hangs: every participation write waits until released.
-    for name in ("record_join", "record_leave", "close_dangling_participations"):
+    for name in ("record_join", "record_leave", "close_dangling_participations", "record_refusal"):
         monkeypatch.setattr(f"rooms.services.{name}", getattr(blocked, name))
     made = Owner()
     await made.worker.start()
