@@ -135,3 +135,10 @@ describe("removal by a moderator", () => {
     assert.equal(socket.channels.length, channels, "no new channel");
   });
 });
+
+describe("join token", () => {
+  it("is sent as the token join parameter when the page has one", () => {
+    new RoomClient({ roomName: "demo", displayName: "Ann", socket, token: "signed", log: () => undefined }).join();
+    assert.deepEqual(socket.last.params, { displayName: "Ann", token: "signed" });
+  });
+});

@@ -87,3 +87,13 @@ describe("relay-only setting", () => {
     assert.equal(relayOnlyRequested("?relay=0"), false);
   });
 });
+
+describe("join token from the URL", () => {
+  it("reads #token= first, then ?token=", async () => {
+    const { joinTokenFrom } = await import("../src/client/preferences");
+    assert.equal(joinTokenFrom("?token=q", "#token=h"), "h");
+    assert.equal(joinTokenFrom("?token=q", ""), "q");
+    assert.equal(joinTokenFrom("", ""), null);
+    assert.equal(joinTokenFrom("?token=", "#x=1"), null);
+  });
+});

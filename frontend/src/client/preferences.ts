@@ -93,6 +93,16 @@ export function roomPath(roomName: string): string {
 }
 
 /** `?relay=1` on the room URL: media only through TURN, for networks that block direct UDP. */
+/**
+ * A signed join token handed to the page in its URL: `#token=...` (kept out of server logs
+ * and Referer headers) or `?token=...`. Null when there is none.
+ */
+export function joinTokenFrom(search: string, hash: string): string | null {
+  const fromHash = new URLSearchParams(hash.replace(/^#/, "")).get("token");
+  const token = fromHash ?? new URLSearchParams(search).get("token");
+  return token ? token : null;
+}
+
 export function relayOnlyRequested(search: string): boolean {
   const value = new URLSearchParams(search).get("relay");
   return value === "1" || value === "true";

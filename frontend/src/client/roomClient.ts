@@ -48,6 +48,8 @@ export interface RoomClientOptions {
   readonly newId?: () => string;
   /** Media only through the TURN servers of the join reply (`?relay=1`, for locked-down networks). */
   readonly relayOnly?: boolean;
+  /** A signed join token (rooms.tokens), sent as the `token` join parameter. */
+  readonly token?: string | null;
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
   readonly mediaRetryDelaysMs?: readonly number[];
   readonly log?: (message: string) => void;
@@ -154,8 +156,8 @@ export class RoomClient {
   }
 
   private openChannel(): void {
-    const { socket, roomName, displayName } = this.options;
-    const channel = socket.channel(`room:${roomName}`, { displayName });
+    const { socket, roomName, displayName, token } = this.options;
+    const channel = socket.channel(`room:${roomName}`, token ? { displayName, token } : { displayName });
     this.channel = channel;
     channel.on("mediaEvent", (payload) => {
       if (channel === this.channel) this.onMediaPayload(payload);

@@ -5,7 +5,7 @@
 
 import { Socket } from "phoenix";
 import { acquireMedia, captureScreen, describeMediaProblems } from "../client/localMedia";
-import { type Preferences, relayOnlyRequested } from "../client/preferences";
+import { joinTokenFrom, type Preferences, relayOnlyRequested } from "../client/preferences";
 import { RoomClient } from "../client/roomClient";
 import { isFinal } from "../client/roomState";
 import type { TrackType } from "../protocol/metadata";
@@ -43,6 +43,7 @@ export class RoomVisit implements ControlActions {
       displayName: options.displayName,
       socket: this.socket,
       relayOnly: relayOnlyRequested(location.search),
+      token: joinTokenFrom(location.search, location.hash),
       ...(tracing() ? { trace: (direction: "in" | "out", json: string) => console.debug(`[videoroom] ${direction} ${json}`) } : {}),
     });
     this.view = new RoomView(this.client, {
