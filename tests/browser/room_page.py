@@ -154,13 +154,15 @@ def join_room(
     *,
     init_script: str | None = None,
     viewport: ViewportSize | None = None,
+    fragment: str = "",
 ) -> Participant:
-    """Opens /room/<room> directly, types the display name and joins."""
+    """Opens /room/<room> directly (with ``#fragment``, e.g. a join token), types the display
+    name and joins."""
     context = new_context(browser, base_url, init_script, viewport)
     page = context.new_page()
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    page.goto(f"/room/{room}")
+    page.goto(f"/room/{room}#{fragment}" if fragment else f"/room/{room}")
     page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Join room").click()
     return Participant(name, context, page, sent)
