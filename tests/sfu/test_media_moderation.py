@@ -20,8 +20,8 @@ CAMERA = {"type": "camera", "active": True}
 MICROPHONE = {"type": "microphone", "active": True}
 MODERATOR = PARTICIPANT | {Grant.MODERATE}
 # Frames in flight when a mute lands (sent before it, still crossing the loopback): 30 fps
-# video is ~3 frames in 100 ms, the margin leaves room for a loaded machine.
-IN_FLIGHT_SECONDS = 0.5
+# video is ~3 frames in 100 ms; a whole second leaves room for a loaded machine.
+IN_FLIGHT_SECONDS = 1.0
 # Long enough for ~45 frames at 30 fps: a forwarded frame would show.
 QUIET_SECONDS = 1.5
 
