@@ -23,7 +23,7 @@ from django.urls import URLPattern, path, reverse
 from rooms import admin_actions
 from rooms.admin_actions import AdminActionError
 from rooms.metrics import figures as live_figures
-from rooms.models import JoinPolicy, Participation, Room
+from rooms.models import JoinPolicy, ModerationAction, Participation, Room
 from rooms.web.admission import PIN_MAX_CHARS
 
 logger = logging.getLogger(__name__)
@@ -270,4 +270,37 @@ class ParticipationAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Participation | None = None) -> bool:
+        return False
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    """Read-only history of moderators' actions: rows are written by the room workers only."""
+
+    list_display = [
+        "at",
+        "room",
+        "moderator_name",
+        "action",
+        "target_name",
+        "track_id",
+        "moderator_peer_id",
+        "target_peer_id",
+    ]
+    list_filter = ["action", "room"]
+    search_fields = ["moderator_name", "target_name", "moderator_peer_id", "target_peer_id"]
+    list_select_related = ["room"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: ModerationAction | None = None
+    ) -> bool:
+        return False
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: ModerationAction | None = None
+    ) -> bool:
         return False

@@ -28,6 +28,7 @@ class RemovalReason(StrEnum):
     WORKER_SHUTDOWN = "worker_shutdown"  # worker stopped with SIGTERM
     WORKER_LOST = "worker_lost"  # worker died without cleaning up
     CONNECT_TIMEOUT = "connect_timeout"  # admitted, but no `connect` media event in time
+    REMOVED_BY_MODERATOR = "removed_by_moderator"  # a peer with the moderate grant removed it
     # Never admitted: a refused join's history row (Participation.refusal says why).
     REFUSED = "refused"
 
@@ -145,7 +146,7 @@ class PeerMediaEvent(TypedDict):
 
 
 class PeerRemoved(TypedDict):
-    """The room ended this peer. Final reasons (kicked, room_closed) become
+    """The room ended this peer. Final reasons (kicked, room_closed, removed_by_moderator) become
     ``phx_close``; the others become ``phx_error`` so the client rejoins."""
 
     type: Literal["peer.removed"]
@@ -165,6 +166,7 @@ FINAL_REMOVALS = frozenset(
         RemovalReason.ROOM_CLOSED,
         RemovalReason.CONNECT_TIMEOUT,
         RemovalReason.REPLACED,
+        RemovalReason.REMOVED_BY_MODERATOR,
     }
 )
 

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 
 from rooms.messages import JoinRefusal, RemovalReason
+from rooms.moderation import ModerationKind
 from rooms.names import PEER_ID_MAX_LENGTH, ROOM_NAME_MAX_LENGTH, ROOM_NAME_PATTERN, ROOM_NAME_RULE
 
 room_name_validator = RegexValidator(rf"\A{ROOM_NAME_PATTERN}\Z", f"Use {ROOM_NAME_RULE}.")
@@ -118,3 +119,25 @@ class Participation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} in {self.room.name}"
+
+
+class ModerationAction(models.Model):
+    """One action of a moderator on another participant, as the room applied it."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="moderation_actions")
+    moderator_peer_id = models.CharField(max_length=PEER_ID_MAX_LENGTH, db_index=True)
+    moderator_name = models.CharField(max_length=100)
+    action = models.CharField(
+        max_length=32, choices=[(kind.value, kind.value) for kind in ModerationKind]
+    )
+    target_peer_id = models.CharField(max_length=PEER_ID_MAX_LENGTH, db_index=True)
+    target_name = models.CharField(max_length=100)
+    track_id = models.CharField(max_length=200, blank=True, help_text="Empty for a removal.")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["room", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.moderator_name} {self.action} {self.target_name} in {self.room.name}"

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import JoinRefusal, RemovalReason
+from rooms.moderation import ModerationRecord
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,9 @@ class RoomOutbox(Protocol):
         The worker records the participation's end and, for reasons the peer did
         not choose itself, tells the peer's consumer (``peer.removed``).
         """
+
+    def moderated(self, record: ModerationRecord) -> None:
+        """A moderator's action was applied: record it in the participation history."""
 
     def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
         """Ask the room's owner to remove a peer, in order with everything else it handles.

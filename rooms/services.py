@@ -21,7 +21,8 @@ from rooms.access import Credentials
 from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.models import JoinPolicy as RoomPolicy
-from rooms.models import Participation, Room
+from rooms.models import ModerationAction, Participation, Room
+from rooms.moderation import ModerationRecord
 from rooms.roomtypes import JoinRefused
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,7 @@ def _create_room(room_name: str, policy: RoomPolicy) -> tuple[Room, bool]:
 _PEER_ID_CHARS = 40
 _DISPLAY_NAME_CHARS = 100
 _IDENTITY_CHARS = 128
+_TRACK_ID_CHARS = 200  # rooms.sfu.media_events.MAX_TRACK_ID_CHARS
 
 
 def storable_text(value: object, limit: int) -> str:
@@ -177,6 +179,27 @@ def record_leave(room_name: str, peer_id: str, reason: RemovalReason) -> None:
     Participation.objects.filter(
         room__name=room_name, peer_id=storable_text(peer_id, _PEER_ID_CHARS), left_at__isnull=True
     ).update(left_at=timezone.now(), leave_reason=reason.value)
+
+
+def record_moderation(record: ModerationRecord) -> None:
+    room = Room.objects.filter(name=record.room).first()
+    if room is None:
+        logger.warning(
+            "room %s peer %s: no Room row to record the moderation in",
+            record.room,
+            record.moderator_id,
+        )
+        return
+    ModerationAction.objects.create(
+        room=room,
+        moderator_peer_id=storable_text(record.moderator_id, _PEER_ID_CHARS),
+        moderator_name=storable_text(record.moderator_name, _DISPLAY_NAME_CHARS),
+        action=record.kind.value,
+        target_peer_id=storable_text(record.target_id, _PEER_ID_CHARS),
+        target_name=storable_text(record.target_name, _DISPLAY_NAME_CHARS),
+        track_id=storable_text(record.track_id, _TRACK_ID_CHARS),
+        at=record.at,
+    )
 
 
 def close_dangling_participations(room_name: str) -> int:

@@ -48,11 +48,11 @@ describe("join ok reply", () => {
   it("reads the peer id and ICE servers", () => {
     assert.deepEqual(
       parseJoinOk({ peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }] }),
-    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], grants: [], resume: null, resumed: false });
+    { peerId: "p1", iceServers: [{ urls: ["turn:h:3478"], username: "u", credential: "c" }, { urls: "stun:h" }], grants: ["publish", "subscribe"], resume: null, resumed: false });
   });
 
   it("defaults to no ICE servers", () => {
-    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], grants: [], resume: null, resumed: false });
+    assert.deepEqual(parseJoinOk({ peerId: "p1" }), { peerId: "p1", iceServers: [], grants: ["publish", "subscribe"], resume: null, resumed: false });
   });
 
   it("reads the resume secret and whether the join resumed a peer", () => {

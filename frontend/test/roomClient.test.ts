@@ -162,7 +162,7 @@ describe("join errors", () => {
     client.joinWithPin("1357");
     socket.last.joinPush.reply("ok", { peerId: "p1", grants: ["publish", "subscribe"] });
     assert.equal(client.state.selfId, "p1");
-    assert.deepEqual(client.grants, ["publish", "subscribe"]);
+    assert.deepEqual(client.state.grants, ["publish", "subscribe"]);
   });
 
   it("ignores a PIN when none was asked for", () => {

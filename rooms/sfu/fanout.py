@@ -2,6 +2,8 @@
 
 The half of the Room (rooms/sfu/room.py) that tells peers about each other; it reads the
 members and never takes client input itself. The order rules are in docs/protocol.md.
+A peer without the ``subscribe`` grant (rooms.grants) sees the others' endpoints but never
+their tracks: no tracksAdded, tracksRemoved or trackUpdated, no subscription.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from rooms.grants import Grant
 from rooms.ice import integrated_turn_servers
 from rooms.roomtypes import RoomOutbox
 from rooms.sfu import media_events as ev
@@ -34,10 +37,10 @@ class Fanout:
         tracks: dict[str, dict[str, Any]] = {}
         for source in sources:
             member.published[source.track_id] = Published(source, metadata.get(source.track_id, {}))
-            tracks[source.track_id] = member.published[source.track_id].metadata
+            tracks[source.track_id] = member.published[source.track_id].shown
         logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
         # State first, for everyone, before any await; then the events.
-        others = self._visible_others(member)
+        others = self._subscribers(member)
         for other in others:
             if other.media is not None:
                 for source in sources:
@@ -49,7 +52,7 @@ class Fanout:
         if not gone:
             return
         logger.info("room %s: peer %s unpublishes %s", self.name, member.info.peer_id, gone)
-        others = self._visible_others(member)
+        others = self._subscribers(member)
         self._unsubscribe(others, member.peer_id, gone)
         await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
 
@@ -64,14 +67,15 @@ class Fanout:
         if self._closing:
             return
         others = self._visible_others(member)
-        self._unsubscribe(others, peer_id, gone)
+        self._unsubscribe([other for other in others if subscribes(other)], peer_id, gone)
         for other in others:
             if not other.connected:
                 continue  # hidden meanwhile
-            if gone:
+            saw_tracks = bool(gone) and subscribes(other)
+            if saw_tracks:
                 await self._send(other, ev.tracks_removed(peer_id, gone))
             await self._send(other, ev.endpoint_removed(peer_id))
-            if gone:
+            if saw_tracks:
                 await self._renegotiate(other)
 
     def _unsubscribe(self, others: list[Member], owner: str, track_ids: list[str]) -> None:
@@ -108,6 +112,10 @@ class Fanout:
     def _visible_others(self, member: Member) -> list[Member]:
         return [m for m in self._members.values() if m.connected and m is not member]
 
+    def _subscribers(self, member: Member) -> list[Member]:
+        """The visible others that receive tracks: those with the subscribe grant."""
+        return [m for m in self._visible_others(member) if subscribes(m)]
+
     async def _broadcast(self, member: Member, data: str) -> None:
         for other in self._visible_others(member):
             await self._send(other, data)
@@ -118,3 +126,7 @@ class Fanout:
         except Exception:
             # One unreachable peer must not stop the events due to the others.
             logger.exception("room %s: media event to peer %s lost", self.name, member.info.peer_id)
+
+
+def subscribes(member: Member) -> bool:
+    return Grant.SUBSCRIBE in member.info.grants

@@ -115,6 +115,11 @@ class Publication:
         self._pli_deferred = False  # the pending request is waiting out the rate limit
         self._pli_answered = True  # a key frame has passed since the last PLI
         self._watch: asyncio.Task[None] | None = None
+        self._muted = False  # by a moderator: nothing is forwarded
+        # The RTP timestamp of the newest forwarded packet; while muted, the frame that had
+        # begun when the mute came (this timestamp) is still completed.
+        self._frame_timestamp: int | None = None
+        self._muted_frame: int | None = None
         self.packets = 0
         self.duplicates = 0
         self.keyframes_requested = 0
@@ -139,6 +144,28 @@ class Publication:
     @property
     def subscriptions(self) -> tuple[Subscription, ...]:
         return self._fanout
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    def set_muted(self, muted: bool) -> None:
+        """A moderator's mute: forward nothing to anyone (and keep nothing) until unmuted,
+        once the frame in progress is complete.
+
+        Unmuting starts a new epoch, as a publisher's new SSRC does: each subscription
+        continues its own numbering, video from the next key frame, asked for at once
+        (rate-limited as any request). The packets of the muted time are never sent, so a
+        subscriber's NACKs for them cannot reach them either.
+        """
+        if muted == self._muted:
+            return
+        self._muted = muted
+        # A frame cut in the middle would reach every subscriber incomplete: let it finish.
+        self._muted_frame = self._frame_timestamp if muted else None
+        if not muted:
+            self._ssrc = None  # the next packet begins a new epoch
+            self.request_keyframe()
 
     def start(self, receiver: RTCRtpReceiver) -> None:
         """Take ``receiver``'s packets from now on; owned and undone by close()."""
@@ -166,6 +193,8 @@ class Publication:
     def on_rtp(self, packet: RtpPacket) -> None:
         """One packet from the publisher: hand it to every subscription (the hot path)."""
         self.packets += 1
+        if self._muted and (packet.timestamp != self._muted_frame or packet.ssrc != self._ssrc):
+            return
         if packet.ssrc != self._ssrc:
             # A new source (the first, or the publisher restarted its stream): every
             # subscription begins again, video on a key frame.
@@ -200,6 +229,7 @@ class Publication:
             ntp_time(time.time()),
         )
         self._history[index % HISTORY_SIZE] = forwarded
+        self._frame_timestamp = packet.timestamp
         for subscription in self._fanout:
             subscription.forward(forwarded)
 

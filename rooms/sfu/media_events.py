@@ -78,6 +78,22 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class ModerateTrack:
+    """A moderator mutes (or unmutes) another peer's track for everyone."""
+
+    peer_id: str
+    track_id: str
+    muted: bool
+
+
+@dataclass(frozen=True)
+class RemovePeer:
+    """A moderator removes another peer from the room."""
+
+    peer_id: str
+
+
+@dataclass(frozen=True)
 class Unsupported:
     """A well-formed event this server accepts and ignores (simulcast, display manager)."""
 
@@ -92,8 +108,15 @@ ClientEvent = (
     | RenegotiateTracks
     | SdpOffer
     | Candidate
+    | ModerateTrack
+    | RemovePeer
     | Unsupported
 )
+
+# Bounds on the ids a moderator event names, in characters: peer ids are the server's own
+# (rooms.names, 40), track ids the client's (``<peerId>:<uuid>``, 59 from membrane-webrtc-js).
+MAX_PEER_ID_CHARS = 40
+MAX_TRACK_ID_CHARS = 200
 
 _IGNORED_TOP = frozenset({"enableTrackEncoding", "disableTrackEncoding"})
 _IGNORED_CUSTOM = frozenset(
@@ -127,6 +150,13 @@ def _string(container: Mapping[str, Any], key: str, what: str) -> str:
     value = container.get(key)
     if not isinstance(value, str) or not value:
         raise MediaEventError(f"{what}.{key} must be a non-empty string")
+    return value
+
+
+def _bounded_string(container: Mapping[str, Any], key: str, what: str, limit: int) -> str:
+    value = _string(container, key, what)
+    if len(value) > limit:
+        raise MediaEventError(f"{what}.{key} over {limit} characters")
     return value
 
 
@@ -170,6 +200,19 @@ def _parse_custom(data: Any) -> ClientEvent:
         return Candidate(
             candidate=_string(body, "candidate", "candidate"), sdp_m_line_index=index, sdp_mid=mid
         )
+    if kind == "moderateTrack":
+        body = _object(body, "moderateTrack data")
+        muted = body.get("muted")
+        if not isinstance(muted, bool):
+            raise MediaEventError("moderateTrack.muted must be true or false")
+        return ModerateTrack(
+            peer_id=_bounded_string(body, "peerId", "moderateTrack", MAX_PEER_ID_CHARS),
+            track_id=_bounded_string(body, "trackId", "moderateTrack", MAX_TRACK_ID_CHARS),
+            muted=muted,
+        )
+    if kind == "removePeer":
+        body = _object(body, "removePeer data")
+        return RemovePeer(peer_id=_bounded_string(body, "peerId", "removePeer", MAX_PEER_ID_CHARS))
     if kind in _IGNORED_CUSTOM:
         return Unsupported(name=str(kind))
     raise MediaEventError(f"unknown custom media event {clip(kind, 100)!r}")
@@ -261,8 +304,13 @@ def endpoint_added(endpoint_id: str, metadata: dict[str, Any]) -> str:
     return _dump("endpointAdded", {"id": endpoint_id, "type": "webrtc", "metadata": metadata})
 
 
-def endpoint_removed(endpoint_id: str) -> str:
-    return _dump("endpointRemoved", {"id": endpoint_id})
+def endpoint_removed(endpoint_id: str, reason: str | None = None) -> str:
+    """``reason`` only in the one sent to the removed endpoint itself (a RemovalReason value):
+    membrane-webrtc-js ignores the extra field, the project's page tells the user why."""
+    data: dict[str, Any] = {"id": endpoint_id}
+    if reason is not None:
+        data["reason"] = reason
+    return _dump("endpointRemoved", data)
 
 
 def endpoint_updated(endpoint_id: str, metadata: dict[str, Any]) -> str:

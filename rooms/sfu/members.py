@@ -13,11 +13,24 @@ from rooms.sfu.bounds import EventBucket
 from rooms.sfu.media_events import MediaEventError
 from rooms.sfu.peer_media import PeerMedia, TrackSource
 
+# The track metadata key the server owns: present (``"moderator"``) while a moderator has
+# the track muted, and taken out of whatever the publisher itself sends.
+MUTED_BY = "mutedBy"
+
 
 @dataclass
 class Published:
     source: TrackSource
-    metadata: dict[str, Any]
+    metadata: dict[str, Any]  # as the publisher sent it
+    muted_by_moderator: bool = False
+
+    @property
+    def shown(self) -> dict[str, Any]:
+        """The metadata the others see: the publisher's, with the server's ``mutedBy``."""
+        shown = {key: value for key, value in self.metadata.items() if key != MUTED_BY}
+        if self.muted_by_moderator:
+            shown[MUTED_BY] = "moderator"
+        return shown
 
 
 @dataclass

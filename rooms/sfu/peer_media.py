@@ -30,6 +30,9 @@ class TrackSource(Protocol):
     @property
     def kind(self) -> TrackKind: ...
 
+    def set_muted(self, muted: bool) -> None:
+        """A moderator's mute: forward nothing to any subscriber until unmuted."""
+
 
 @dataclass(frozen=True)
 class OfferOutcome:

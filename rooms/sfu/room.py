@@ -8,7 +8,9 @@ followed by an ``offerData`` round. docs/protocol.md ("Media events") has the or
 Every client event is checked before it changes anything (rooms/sfu/peer_checks.py,
 bounds.py, offer_screen.py): a peer names only its own tracks, within the bounds of the
 injected ``Limits``, at a bounded rate; a refusal is an ``error`` event to that peer only.
-What one peer's changes tell the others is in fanout.py.
+What one peer's changes tell the others is in fanout.py; what a moderator may do to
+others, in moderation.py. Grants (rooms.grants) are enforced here: without ``publish``
+an offer naming tracks is refused, without ``subscribe`` a peer is never given tracks.
 
 Concurrency: everything runs on one event loop. State changes happen between awaits,
 so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
@@ -31,8 +33,9 @@ from rooms.sfu import peer_checks as checks
 from rooms.sfu.addresses import policy_for
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.connect_timers import ConnectTimers
-from rooms.sfu.fanout import Fanout
+from rooms.sfu.fanout import subscribes
 from rooms.sfu.members import Member, new_member
+from rooms.sfu.moderation import Moderation, publishes
 from rooms.sfu.peer_media import InvalidOffer, PeerMedia, PeerMediaFactory
 
 logger = logging.getLogger(__name__)
@@ -41,7 +44,11 @@ logger = logging.getLogger(__name__)
 RATE_LIMITED = "rate limited (media_event_burst, media_events_per_second)"
 
 
-class Room(Fanout):
+# The sender's offer names tracks to send (midToTrackId, trackIdToTrackMetadata).
+NO_PUBLISH_GRANT = "not allowed to publish (no publish grant)"
+
+
+class Room(Moderation):
     """An SFU room; implements rooms.roomtypes.RoomLike."""
 
     def __init__(
@@ -200,6 +207,8 @@ class Room(Fanout):
             await self._renegotiate(member, requested=True)
         elif isinstance(event, ev.SdpOffer):
             await self._answer(member, member.media, event)
+        elif isinstance(event, ev.ModerateTrack | ev.RemovePeer):
+            await self._moderate(member, event)
         elif isinstance(event, ev.Candidate):
             candidate = checks.checked_candidate(
                 member, event, self._limits, self._policy, self._label(member)
@@ -220,9 +229,10 @@ class Room(Fanout):
         # Visible and subscribed in one step, before any await: a track published while the
         # events below are sent reaches this peer through _publish, exactly once.
         member.connected = True
-        for other in self._visible_others(member):
-            for published in other.published.values():
-                member.media.subscribe(published.source)
+        if subscribes(member):
+            for other in self._visible_others(member):
+                for published in other.published.values():
+                    member.media.subscribe(published.source)
         has_tracks = await self._send_snapshot(member)
         await self._broadcast(member, ev.endpoint_added(peer_id, member.metadata))
         logger.info("room %s: peer %s connected", self.name, peer_id)
@@ -230,12 +240,16 @@ class Room(Fanout):
             await self._renegotiate(member)
 
     async def _send_snapshot(self, member: Member) -> bool:
-        """``connected`` with every visible other and its tracks; True if any has tracks."""
+        """``connected`` with every visible other and its tracks; True if any has tracks.
+
+        A peer without the subscribe grant sees the others but none of their tracks.
+        """
+        receives = subscribes(member)
         views = [
             ev.EndpointView(
                 id=m.info.peer_id,
                 metadata=m.metadata,
-                tracks={tid: p.metadata for tid, p in m.published.items()},
+                tracks={tid: p.shown for tid, p in m.published.items()} if receives else {},
             )
             for m in self._visible_others(member)
         ]
@@ -253,8 +267,10 @@ class Room(Fanout):
             raise ev.MediaEventError(f"unknown track {clip(event.track_id)!r}")
         bounds.check_track_metadata(event.track_id, event.metadata, self._limits)
         published.metadata = event.metadata
-        message = ev.track_updated(member.info.peer_id, event.track_id, event.metadata)
-        await self._broadcast(member, message)
+        # A moderator's mute stays in what the others see, whatever the publisher sends.
+        message = ev.track_updated(member.info.peer_id, event.track_id, published.shown)
+        for other in self._subscribers(member):
+            await self._send(other, message)
 
     async def _answer(self, member: Member, media: PeerMedia, offer: ev.SdpOffer) -> None:
         peer_id = member.info.peer_id
@@ -262,6 +278,8 @@ class Room(Fanout):
         member.negotiating = True
         try:
             # Checked before any aiortc work: a refused offer costs no SDP parsing.
+            if (offer.mid_to_track_id or offer.track_metadata) and not publishes(member):
+                raise ev.MediaEventError(NO_PUBLISH_GRANT)
             offer = checks.checked_offer(
                 member, offer, self._limits, self._policy, self._label(member)
             )

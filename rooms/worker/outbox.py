@@ -11,6 +11,7 @@ from channels.layers import BaseChannelLayer
 from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.metrics import worker as worker_metrics
+from rooms.moderation import ModerationRecord
 from rooms.roomtypes import PeerInfo
 from rooms.worker.recorder import ParticipationRecorder
 
@@ -23,7 +24,8 @@ _PEER_INITIATED = frozenset(
 
 
 class LayerOutbox:
-    """Sends ``peer.*`` messages, records each departure once, passes removal requests on."""
+    """Sends ``peer.*`` messages, records each departure and moderator action once, passes
+    removal requests on."""
 
     def __init__(
         self,
@@ -66,6 +68,9 @@ class LayerOutbox:
             await self._send(peer.channel, messages.peer_removed(self._room, peer.peer_id, reason))
         self._recorder.left(self._room, peer.peer_id, reason)
         await self._on_peer_left(peer, reason)
+
+    def moderated(self, record: ModerationRecord) -> None:
+        self._recorder.moderated(record)
 
     def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
         self._request_removal(peer_id, reason)

@@ -1,6 +1,6 @@
 """The participation recorder: the one way a room worker writes participation history.
 
-Hosts hand it joins, leaves and dangling cleanups and go on at once: a join is
+Hosts hand it joins, leaves, moderator actions and dangling cleanups and go on at once: a join is
 answered before its row exists. Records are written one at a time, in the order
 they were handed over, from one thread of the recorder's own:
 
@@ -31,6 +31,7 @@ from django.db import close_old_connections, connections
 from rooms import services
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
+from rooms.moderation import ModerationRecord
 from rooms.roomtypes import PeerInfo
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,12 @@ class ParticipationStore(Protocol):
 
     def close_dangling_participations(self, room_name: str) -> int: ...
 
+    def record_moderation(self, record: ModerationRecord) -> None: ...
+
 
 @dataclass(frozen=True)
 class _Record:
-    what: str  # "join", "leave" or "cleanup", for log lines
+    what: str  # "join", "leave", "moderation" or "cleanup", for log lines
     room: str
     peer_id: str
     write: Callable[[], object]
@@ -143,6 +146,17 @@ class ParticipationRecorder:
     def left(self, room: str, peer_id: str, reason: RemovalReason) -> None:
         self._put(
             _Record("leave", room, peer_id, lambda: self._store.record_leave(room, peer_id, reason))
+        )
+
+    def moderated(self, record: ModerationRecord) -> None:
+        """A moderator's action, written after the joins handed over before it."""
+        self._put(
+            _Record(
+                "moderation",
+                record.room,
+                record.moderator_id,
+                lambda: self._store.record_moderation(record),
+            )
         )
 
     def cleanup(self, room: str) -> None:

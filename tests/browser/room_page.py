@@ -155,13 +155,15 @@ def join_room(
     init_script: str | None = None,
     viewport: ViewportSize | None = None,
     query: str = "",
+    fragment: str = "",
 ) -> Participant:
-    """Opens /room/<room>[?query] directly, types the display name and joins."""
+    """Opens /room/<room>[?query][#fragment] directly (a join token may ride in either),
+    types the display name and joins."""
     context = new_context(browser, base_url, init_script, viewport)
     page = context.new_page()
     sent: list[str] = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: sent.append(str(frame))))
-    page.goto(f"/room/{room}{'?' + query if query else ''}")
+    page.goto(f"/room/{room}{'?' + query if query else ''}{'#' + fragment if fragment else ''}")
     page.get_by_label("Your name").fill(name)
     page.get_by_role("button", name="Join room").click()
     return Participant(name, context, page, sent)

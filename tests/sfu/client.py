@@ -25,7 +25,9 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import RemovalReason
+from rooms.moderation import ModerationRecord
 from rooms.roomtypes import PeerInfo
 from rooms.sfu.room import Room
 from tests.sfu import encoded_receiver
@@ -97,9 +99,11 @@ class EncodedAudioTrack(MediaStreamTrack):
 class MediaClient:
     """One test peer: a PeerInfo in the room plus an aiortc connection driven by media events."""
 
-    def __init__(self, room: Room, peer_id: str) -> None:
+    def __init__(self, room: Room, peer_id: str, grants: frozenset[Grant] = PARTICIPANT) -> None:
         self.room = room
-        self.info = PeerInfo(peer_id=peer_id, channel=f"test.{peer_id}", display_name=peer_id)
+        self.info = PeerInfo(
+            peer_id=peer_id, channel=f"test.{peer_id}", display_name=peer_id, grants=grants
+        )
         self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.events: list[dict[str, Any]] = []
         self.pc: RTCPeerConnection | None = None
@@ -285,6 +289,7 @@ class RoutingOutbox:
     def __init__(self) -> None:
         self.clients: dict[str, MediaClient] = {}
         self.left: list[tuple[str, RemovalReason]] = []
+        self.moderations: list[ModerationRecord] = []
         # The Room under test; request_removal acts as its owner (the RoomHost).
         self.room: Any = None
         self.removals: set[asyncio.Task[None]] = set()
@@ -296,6 +301,9 @@ class RoutingOutbox:
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
         self.left.append((peer.peer_id, reason))
+
+    def moderated(self, record: ModerationRecord) -> None:
+        self.moderations.append(record)
 
     def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
         """As the room's owner does: remove the peer in a task of its own."""

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiortc import RTCPeerConnection
 
+from rooms.grants import PARTICIPANT, Grant
 from rooms.limits import Limits
 from rooms.messages import RemovalReason
 from rooms.sfu.config import MediaConfig
@@ -26,8 +27,8 @@ class Harness:
         self.outbox.room = self.room
         self.clients: list[MediaClient] = []
 
-    async def client(self, peer_id: str) -> MediaClient:
-        client = MediaClient(self.room, peer_id)
+    async def client(self, peer_id: str, grants: frozenset[Grant] = PARTICIPANT) -> MediaClient:
+        client = MediaClient(self.room, peer_id, grants)
         self.outbox.clients[peer_id] = client
         self.clients.append(client)
         await client.join()

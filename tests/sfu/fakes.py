@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rooms.messages import RemovalReason
+from rooms.moderation import ModerationRecord
 from rooms.roomtypes import PeerInfo
 from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.media_events import SdpOffer, TrackKind
@@ -20,6 +21,7 @@ class FakeOutbox:
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.left: list[tuple[str, RemovalReason]] = []
+        self.moderations: list[ModerationRecord] = []
         # The Room under test; request_removal acts as its owner (the RoomHost).
         self.room: Any = None
         self.removals: set[asyncio.Task[None]] = set()
@@ -29,6 +31,9 @@ class FakeOutbox:
 
     async def peer_left(self, peer: PeerInfo, reason: RemovalReason) -> None:
         self.left.append((peer.peer_id, reason))
+
+    def moderated(self, record: ModerationRecord) -> None:
+        self.moderations.append(record)
 
     def request_removal(self, peer_id: str, reason: RemovalReason) -> None:
         """As the room's owner does: remove the peer in a task of its own (awaited by close)."""
@@ -49,11 +54,15 @@ class FakeOutbox:
         return [e for pid, e in self.events if pid == peer_id and e["type"] == kind]
 
 
-@dataclass(frozen=True)
+@dataclass
 class FakeSource:
     endpoint_id: str
     track_id: str
     kind: TrackKind
+    muted: bool = False
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
 
 
 @dataclass

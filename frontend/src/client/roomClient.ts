@@ -26,7 +26,9 @@ import {
   type ClientEvent,
   connectEvent,
   disconnectEvent,
+  moderateTrackEvent,
   parseServerEvent,
+  removePeerEvent,
   serializeClientEvent,
   type ServerEvent,
 } from "../protocol/mediaEvents";
@@ -35,7 +37,15 @@ import { type LocalTrack, LocalTracks } from "./localTracks";
 import { PeerSession, type SessionCallbacks, type SessionLike } from "./peerSession";
 import type { ChannelLike, SocketLike } from "./phoenixTypes";
 import { endpointOfTrack } from "./negotiation";
-import { findTrack, initialRoomState, isFinal, type RoomAction, roomReducer, type RoomState } from "./roomState";
+import {
+  canModerate,
+  findTrack,
+  initialRoomState,
+  isFinal,
+  type RoomAction,
+  roomReducer,
+  type RoomState,
+} from "./roomState";
 
 export interface RoomClientOptions {
   readonly roomName: string;
@@ -43,10 +53,10 @@ export interface RoomClientOptions {
   readonly socket: SocketLike;
   readonly createSession?: (config: RTCConfiguration, callbacks: SessionCallbacks) => SessionLike;
   readonly newId?: () => string;
-  /** A signed join token (the `token` join parameter), from the URL or the embedding page. */
-  readonly token?: string;
   /** Media only through the TURN servers of the join reply (`?relay=1`, for locked-down networks). */
   readonly relayOnly?: boolean;
+  /** A signed join token (rooms.tokens), from the URL or the embedding page: the `token` join parameter. */
+  readonly token?: string | null;
   /** Delays before rejoining after a media failure, by consecutive failure (ms). */
   readonly mediaRetryDelaysMs?: readonly number[];
   readonly log?: (message: string) => void;
@@ -80,7 +90,6 @@ export class RoomClient {
   /** The channel is joined: media events sent now reach the current peer. */
   private channelJoined = false;
   private pin = "";
-  private joinGrants: readonly string[] = [];
 
   constructor(private readonly options: RoomClientOptions) {}
 
@@ -104,11 +113,6 @@ export class RoomClient {
 
   localTrack(type: TrackType): LocalTrack | null {
     return this.local.get(type);
-  }
-
-  /** The grants of the last successful join ("publish", "subscribe", "moderate"). */
-  get grants(): readonly string[] {
-    return this.joinGrants;
   }
 
   /** Joins again with the room's PIN, after a `pin required` or `wrong pin` refusal. */
@@ -156,6 +160,18 @@ export class RoomClient {
     if (!result) return;
     if (result.trackId) this.session?.updateMetadata(result.trackId, result.metadata);
     this.notify();
+  }
+
+  /** Moderator: mutes (or unmutes) another participant's track for everyone. */
+  moderateTrack(endpointId: string, trackId: string, muted: boolean): void {
+    if (!canModerate(this.currentState)) return;
+    this.send(moderateTrackEvent(endpointId, trackId, muted));
+  }
+
+  /** Moderator: removes another participant from the room. */
+  removeParticipant(endpointId: string): void {
+    if (!canModerate(this.currentState)) return;
+    this.send(removePeerEvent(endpointId));
   }
 
   private openChannel(): void {
@@ -216,8 +232,7 @@ export class RoomClient {
     }
     this.dropSession();
     this.resumeSecret = joined.resume;
-    this.joinGrants = joined.grants;
-    this.dispatch({ type: "joined", peerId: joined.peerId });
+    this.dispatch({ type: "joined", peerId: joined.peerId, grants: joined.grants });
     const create = this.options.createSession ?? ((config, callbacks) => new PeerSession(config, callbacks));
     const session: SessionLike = create(
       { iceServers: joined.iceServers, ...(this.options.relayOnly ? { iceTransportPolicy: "relay" } : {}) },
@@ -348,7 +363,8 @@ export class RoomClient {
   /** Publishes every local track not yet published in the current session. */
   private publish(): void {
     const selfId = this.currentState.selfId;
-    if (!this.session || !selfId) return;
+    // Without the publish grant the server refuses any offer naming tracks.
+    if (!this.session || !selfId || !this.currentState.grants.includes("publish")) return;
     this.session.publish(this.local.assignIds(selfId, () => this.newId()));
   }
 

@@ -3,6 +3,7 @@
  * endpoints with their tracks' metadata. A pure reducer; media objects live elsewhere.
  */
 
+import { type Grant, PARTICIPANT_GRANTS } from "../protocol/channelPayloads";
 import type { ServerEvent } from "../protocol/mediaEvents";
 import { mergeTrackMetadata, type TrackMetadata, withMediaKind } from "../protocol/metadata";
 
@@ -34,11 +35,19 @@ export interface RoomState {
   readonly message: string | null;
   readonly selfId: string | null;
   readonly endpoints: Readonly<Record<string, RemoteEndpoint>>;
+  /** From the join reply: `moderate` shows the moderator controls, `publish` lets tracks out. */
+  readonly grants: readonly Grant[];
+  /** Closed because a moderator removed this participant: no rejoin is offered. */
+  readonly removedByModerator: boolean;
 }
+
+export const REMOVED_MESSAGE = "You were removed from the room.";
+export const REMOVED_BY_MODERATOR_MESSAGE = "A moderator removed you from the room.";
 
 export type RoomAction =
   | { type: "joinStarted" }
-  | { type: "joined"; peerId: string }
+  /** `grants` absent: what an open room grants. */
+  | { type: "joined"; peerId: string; grants?: readonly Grant[] }
   | { type: "connectionLost"; message: string }
   /** The socket or channel broke but the media session lives on, to be resumed. */
   | { type: "signalingLost"; message: string }
@@ -55,6 +64,8 @@ export const initialRoomState: RoomState = {
   message: null,
   selfId: null,
   endpoints: {},
+  grants: PARTICIPANT_GRANTS,
+  removedByModerator: false,
 };
 
 function withEndpoint(state: RoomState, endpoint: RemoteEndpoint): RoomState {
@@ -97,7 +108,9 @@ function applyMediaEvent(state: RoomState, event: ServerEvent): RoomState {
     }
     case "endpointRemoved":
       if (event.data.id === state.selfId) {
-        return { ...state, status: "closed", message: "You were removed from the room.", endpoints: {} };
+        const byModerator = event.data.reason === "removed_by_moderator";
+        const message = byModerator ? REMOVED_BY_MODERATOR_MESSAGE : REMOVED_MESSAGE;
+        return { ...state, status: "closed", message, endpoints: {}, removedByModerator: byModerator };
       }
       return { ...state, endpoints: withoutKey(state.endpoints, event.data.id) };
     case "tracksAdded": {
@@ -146,7 +159,7 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
     case "joined":
       // A (re)join creates a new server-side peer: everything known before is stale and the
       // server resends it after `connect`.
-      return { ...state, selfId: action.peerId, endpoints: {}, message: null };
+      return { ...state, selfId: action.peerId, grants: action.grants ?? PARTICIPANT_GRANTS, endpoints: {}, message: null };
     case "connectionLost":
       if (isFinal(state.status)) return state;
       return { ...state, status: "reconnecting", message: action.message, endpoints: {} };
@@ -175,6 +188,10 @@ export function roomReducer(state: RoomState, action: RoomAction): RoomState {
       return withEndpoint(state, { ...endpoint, tracks: { ...endpoint.tracks, [track.id]: { ...track, metadata } } });
     }
   }
+}
+
+export function canModerate(state: RoomState): boolean {
+  return state.status === "connected" && state.grants.includes("moderate");
 }
 
 export function isFinal(status: ConnectionStatus): boolean {

@@ -28,6 +28,9 @@ export interface TileModel {
   readonly audioTrackId: string | null;
   readonly microphoneMuted: boolean;
   readonly cameraOff: boolean;
+  /** A moderator stopped the microphone / the video of this tile for everyone. */
+  readonly microphoneModerated: boolean;
+  readonly videoModerated: boolean;
   readonly pinned: boolean;
 }
 
@@ -47,8 +50,10 @@ function endpointTiles(endpoint: RemoteEndpoint): TileModel[] {
       label: endpoint.displayName,
       videoTrackId: camera?.id ?? null,
       audioTrackId: microphone?.id ?? null,
-      microphoneMuted: !microphone || !microphone.metadata.active,
-      cameraOff: !camera || !camera.metadata.active,
+      microphoneMuted: !microphone || !microphone.metadata.active || microphone.metadata.mutedByModerator === true,
+      cameraOff: !camera || !camera.metadata.active || camera.metadata.mutedByModerator === true,
+      microphoneModerated: microphone?.metadata.mutedByModerator === true,
+      videoModerated: camera?.metadata.mutedByModerator === true,
       pinned: false,
     },
   ];
@@ -63,7 +68,9 @@ function endpointTiles(endpoint: RemoteEndpoint): TileModel[] {
       videoTrackId: track.id,
       audioTrackId: null,
       microphoneMuted: false,
-      cameraOff: !track.metadata.active,
+      cameraOff: !track.metadata.active || track.metadata.mutedByModerator === true,
+      microphoneModerated: false,
+      videoModerated: track.metadata.mutedByModerator === true,
       pinned: false,
     });
   }
@@ -82,6 +89,8 @@ export function buildTiles(state: RoomState, local: LocalSummary, pinnedKey: str
       audioTrackId: null,
       microphoneMuted: !local.hasMicrophone || !local.microphoneActive,
       cameraOff: !local.hasCamera || !local.cameraActive,
+      microphoneModerated: false,
+      videoModerated: false,
       pinned: false,
     },
   ];
@@ -96,6 +105,8 @@ export function buildTiles(state: RoomState, local: LocalSummary, pinnedKey: str
       audioTrackId: null,
       microphoneMuted: false,
       cameraOff: false,
+      microphoneModerated: false,
+      videoModerated: false,
       pinned: false,
     });
   }

@@ -27,6 +27,7 @@ const rejoinButton = byId<HTMLButtonElement>("btn-rejoin");
 // Read once, then taken out of the address bar (and out of reloads and bookmarks).
 const joinToken = findJoinToken({
   search: location.search,
+  hash: location.hash,
   dataset: app.dataset,
   global: (window as unknown as { videoroomToken?: unknown }).videoroomToken,
 });

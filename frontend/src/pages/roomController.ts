@@ -55,6 +55,10 @@ export class RoomVisit implements ControlActions {
     this.view = new RoomView(this.client, {
       displayName: options.displayName,
       onPin: (key) => this.togglePin(key),
+      moderatorActions: {
+        muteTrack: (endpointId, trackId, muted) => this.client.moderateTrack(endpointId, trackId, muted),
+        remove: (endpointId) => this.client.removeParticipant(endpointId),
+      },
       pinnedKey: () => this.pinnedKey,
     });
     this.controls = options.controls;
@@ -113,7 +117,8 @@ export class RoomVisit implements ControlActions {
       this.pinPrompt.hide();
     }
     if (isFinal(state.status) && state.status !== "left") {
-      this.finish(state.message ?? "You are no longer in the room.", true);
+      // Removed by a moderator: no way back from this page (a rejoin would just undo it).
+      this.finish(state.message ?? "You are no longer in the room.", !state.removedByModerator);
     }
   }
 

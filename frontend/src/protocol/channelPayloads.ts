@@ -5,6 +5,8 @@
 
 import { expectObject, expectString, isObject, ProtocolError } from "./guards";
 
+export type Grant = "publish" | "subscribe" | "moderate";
+
 export interface JoinOk {
   readonly peerId: string;
   readonly iceServers: RTCIceServer[];
@@ -12,9 +14,12 @@ export interface JoinOk {
   readonly resume: string | null;
   /** True when this join took back the peer of an earlier one (same id, same media). */
   readonly resumed: boolean;
-  /** What the server lets this peer do: "publish", "subscribe", "moderate". */
-  readonly grants: readonly string[];
+  /** What this peer may do; a server that names none grants what an open room does. */
+  readonly grants: readonly Grant[];
 }
+
+export const PARTICIPANT_GRANTS: readonly Grant[] = ["publish", "subscribe"];
+const GRANTS: readonly string[] = ["publish", "subscribe", "moderate"];
 
 /** The join refusals after which the page asks for the room's PIN and joins again. */
 export type PinReason = "pin required" | "wrong pin";
@@ -84,12 +89,14 @@ export function parseJoinOk(response: unknown): JoinOk {
     if (typeof server.credential === "string") result.credential = server.credential;
     return result;
   });
-  const rawGrants = object.grants ?? [];
-  if (!Array.isArray(rawGrants) || !rawGrants.every((grant) => typeof grant === "string")) {
-    throw new ProtocolError("join reply grants: expected strings");
-  }
+  const rawGrants = object.grants;
+  if (rawGrants !== undefined && !Array.isArray(rawGrants)) throw new ProtocolError("join reply grants: expected an array");
+  // Unknown names (a newer server's) are left out: the server enforces grants anyway.
+  const grants = rawGrants
+    ? rawGrants.filter((grant): grant is Grant => typeof grant === "string" && GRANTS.includes(grant))
+    : PARTICIPANT_GRANTS;
   const resume = typeof object.resume === "string" && object.resume !== "" ? object.resume : null;
-  return { peerId, iceServers, grants: rawGrants as string[], resume, resumed: object.resumed === true };
+  return { peerId, iceServers, grants, resume, resumed: object.resumed === true };
 }
 
 export function classifyJoinError(response: unknown): JoinFailure {

@@ -52,7 +52,8 @@ export interface IceCandidateData {
 export type ServerEvent =
   | { type: "connected"; data: { id: string; otherEndpoints: EndpointInfo[] } }
   | { type: "endpointAdded"; data: { id: string; type: string; metadata: EndpointMetadata } }
-  | { type: "endpointRemoved"; data: { id: string } }
+  /** `reason` (a server RemovalReason) only when the removed endpoint is this client's own. */
+  | { type: "endpointRemoved"; data: { id: string; reason?: string } }
   | { type: "endpointUpdated"; data: { id: string; metadata: EndpointMetadata } }
   | { type: "tracksAdded"; data: { endpointId: string; tracks: RemoteTrackInfo[] } }
   | { type: "tracksRemoved"; data: { endpointId: string; trackIds: string[] } }
@@ -171,8 +172,12 @@ function parseEvent(raw: unknown): ServerEvent | string {
       const endpoint = parseEndpoint(data, type);
       return { type, data: { id: endpoint.id, type: endpoint.type, metadata: endpoint.metadata } };
     }
-    case "endpointRemoved":
-      return { type, data: { id: expectString(expectObject(data, type).id, `${type}.id`) } };
+    case "endpointRemoved": {
+      const object = expectObject(data, type);
+      const id = expectString(object.id, `${type}.id`);
+      const reason = optionalString(object.reason);
+      return { type, data: reason === null ? { id } : { id, reason } };
+    }
     case "endpointUpdated": {
       const object = expectObject(data, type);
       return {
@@ -254,6 +259,8 @@ export interface SdpOfferData {
 
 export type ClientCustomEvent =
   | { type: "renegotiateTracks" }
+  | { type: "moderateTrack"; data: { peerId: string; trackId: string; muted: boolean } }
+  | { type: "removePeer"; data: { peerId: string } }
   | { type: "sdpOffer"; data: SdpOfferData }
   | { type: "candidate"; data: IceCandidateData };
 
@@ -288,6 +295,18 @@ export const renegotiateTracksEvent = (): ClientEvent => ({
 export const sdpOfferEvent = (data: SdpOfferData): ClientEvent => ({
   type: "custom",
   data: { type: "sdpOffer", data },
+});
+
+/** A moderator mutes (or unmutes) another participant's track for everyone. */
+export const moderateTrackEvent = (peerId: string, trackId: string, muted: boolean): ClientEvent => ({
+  type: "custom",
+  data: { type: "moderateTrack", data: { peerId, trackId, muted } },
+});
+
+/** A moderator removes another participant from the room. */
+export const removePeerEvent = (peerId: string): ClientEvent => ({
+  type: "custom",
+  data: { type: "removePeer", data: { peerId } },
 });
 
 export const candidateEvent = (data: IceCandidateData): ClientEvent => ({

@@ -12,6 +12,8 @@ export interface TrackMetadata {
    * is then a guess until the track's media arrives and tells its kind (`withMediaKind`).
    */
   readonly inferred?: true;
+  /** The server's mark (`"mutedBy": "moderator"`): a moderator stopped this track for everyone. */
+  readonly mutedByModerator?: true;
 }
 
 export interface EndpointMetadata {
@@ -32,9 +34,10 @@ function isTrackType(value: unknown): value is TrackType {
 export function parseTrackMetadata(raw: unknown, kindHint: "audio" | "video" = "video"): TrackMetadata {
   const object = isObject(raw) ? raw : {};
   const active = typeof object.active === "boolean" ? object.active : true;
-  if (isTrackType(object.type)) return { type: object.type, active };
-  if (object.type === "audio") return { type: "microphone", active };
-  return { type: kindHint === "audio" ? "microphone" : "camera", active, inferred: true };
+  const moderated = object.mutedBy === "moderator" ? ({ mutedByModerator: true } as const) : {};
+  if (isTrackType(object.type)) return { type: object.type, active, ...moderated };
+  if (object.type === "audio") return { type: "microphone", active, ...moderated };
+  return { type: kindHint === "audio" ? "microphone" : "camera", active, inferred: true, ...moderated };
 }
 
 /** The metadata with its guessed type replaced by the one the received media's kind implies. */

@@ -4,6 +4,7 @@
  */
 
 import type { RoomClient } from "../client/roomClient";
+import { canModerate } from "../client/roomState";
 import {
   buildParticipants,
   buildTiles,
@@ -15,10 +16,11 @@ import {
 import { AudioLevelMonitor } from "./audioLevels";
 import { AudioSinks } from "./audioSinks";
 import { byId, h, setAttribute, setText, showMessage } from "./dom";
-import { TileView } from "./tileView";
+import { type ModeratorActions, TileView } from "./tileView";
 
 export interface RoomViewOptions {
   readonly displayName: string;
+  readonly moderatorActions: ModeratorActions;
   readonly onPin: (key: string) => void;
   readonly pinnedKey: () => string | null;
 }
@@ -125,6 +127,7 @@ export class RoomView {
         this.tiles.delete(key);
       }
     }
+    const moderator = canModerate(this.client.state);
     const hasPinned = models.some((model) => model.pinned);
     this.grid.classList.toggle("has-pinned", hasPinned);
     // With a pinned tile the others become a strip of thumbnails below it.
@@ -134,10 +137,10 @@ export class RoomView {
     for (const model of models) {
       let tile = this.tiles.get(model.key);
       if (!tile) {
-        tile = new TileView(model, this.options.onPin);
+        tile = new TileView(model, this.options.onPin, this.options.moderatorActions);
         this.tiles.set(model.key, tile);
       }
-      tile.update(model, this.videoFor(model), this.levels.isSpeaking(model.key));
+      tile.update(model, this.videoFor(model), this.levels.isSpeaking(model.key), moderator);
       // Keep DOM order equal to model order without re-inserting unchanged nodes.
       const expected: Element | null = previous ? previous.nextElementSibling : this.grid.firstElementChild;
       if (expected !== tile.element) this.grid.insertBefore(tile.element, expected);

@@ -1,4 +1,8 @@
-/** One tile of the grid: a video, a name tag, mic/camera indicators and a pin button. */
+/**
+ * One tile of the grid: a video, a name tag, mic/camera indicators, a pin button, and for a
+ * moderator the controls that mute another participant's microphone or video for everyone
+ * or remove them. A "muted by moderator" badge shows on the tile for everyone.
+ */
 
 import type { TileModel } from "../client/tiles";
 import { h, setAttribute, setText } from "./dom";
@@ -9,6 +13,12 @@ function initials(label: string): string {
   return words.slice(0, 2).map((word) => word[0]?.toUpperCase() ?? "").join("") || "?";
 }
 
+/** What a moderator's buttons do; the server checks the grant again. */
+export interface ModeratorActions {
+  readonly muteTrack: (endpointId: string, trackId: string, muted: boolean) => void;
+  readonly remove: (endpointId: string) => void;
+}
+
 export class TileView {
   readonly element: HTMLElement;
   private readonly video: HTMLVideoElement;
@@ -17,10 +27,15 @@ export class TileView {
   private readonly micIndicator: HTMLElement;
   private readonly cameraIndicator: HTMLElement;
   private readonly pinButton: HTMLButtonElement;
+  private readonly moderatedBadge: HTMLElement;
+  private readonly moderation: HTMLElement;
+  private readonly muteMicButton: HTMLButtonElement;
+  private readonly muteVideoButton: HTMLButtonElement;
+  private readonly removeButton: HTMLButtonElement;
   private track: MediaStreamTrack | null = null;
   private model: TileModel;
 
-  constructor(model: TileModel, onPin: (key: string) => void) {
+  constructor(model: TileModel, onPin: (key: string) => void, actions: ModeratorActions) {
     this.model = model;
     this.video = h("video", { autoplay: true, playsinline: true, class: "tile-video" });
     this.video.muted = true; // sound plays through separate <audio> elements
@@ -30,17 +45,47 @@ export class TileView {
     this.cameraIndicator = h("span", { class: "indicator indicator-camera", role: "img" }, icon("camera", true));
     this.pinButton = h("button", { type: "button", class: "tile-pin" });
     this.pinButton.addEventListener("click", () => onPin(this.model.key));
+    this.moderatedBadge = h("span", { class: "tile-moderated" });
+    this.muteMicButton = h("button", { type: "button", "data-action": "moderate-microphone" });
+    this.muteMicButton.addEventListener("click", () => {
+      const { endpointId, audioTrackId } = this.model;
+      if (endpointId && audioTrackId) actions.muteTrack(endpointId, audioTrackId, !this.model.microphoneModerated);
+    });
+    this.muteVideoButton = h("button", { type: "button", "data-action": "moderate-video" });
+    this.muteVideoButton.addEventListener("click", () => {
+      const { endpointId, videoTrackId } = this.model;
+      if (endpointId && videoTrackId) actions.muteTrack(endpointId, videoTrackId, !this.model.videoModerated);
+    });
+    this.removeButton = h("button", { type: "button", "data-action": "remove-participant" }, "Remove");
+    this.removeButton.addEventListener("click", () => {
+      if (this.model.endpointId) actions.remove(this.model.endpointId);
+    });
+    this.moderation = h(
+      "div",
+      { class: "tile-moderation", role: "group" },
+      this.muteMicButton,
+      this.muteVideoButton,
+      this.removeButton,
+    );
     this.element = h(
       "figure",
       { class: "tile", "data-tile-key": model.key },
       this.video,
       this.avatar,
-      h("figcaption", { class: "tile-caption" }, this.label, this.micIndicator, this.cameraIndicator),
+      h(
+        "figcaption",
+        { class: "tile-caption" },
+        this.label,
+        this.micIndicator,
+        this.cameraIndicator,
+        this.moderatedBadge,
+      ),
       this.pinButton,
+      this.moderation,
     );
   }
 
-  update(model: TileModel, track: MediaStreamTrack | null, speaking: boolean): void {
+  update(model: TileModel, track: MediaStreamTrack | null, speaking: boolean, moderator: boolean): void {
     this.model = model;
     const element = this.element;
     element.classList.toggle("tile-self", model.isSelf);
@@ -63,6 +108,8 @@ export class TileView {
     this.cameraIndicator.hidden = !(model.kind === "camera" && model.cameraOff);
     setAttribute(this.cameraIndicator, "aria-label", "camera off");
 
+    this.renderModeration(model, moderator);
+
     setText(this.pinButton, model.pinned ? "Unpin" : "Pin");
     setAttribute(this.pinButton, "aria-pressed", model.pinned ? "true" : "false");
     setAttribute(this.pinButton, "aria-label", `${model.pinned ? "Unpin" : "Pin"} ${model.label}`);
@@ -76,6 +123,30 @@ export class TileView {
     }
   }
 
+  private renderModeration(model: TileModel, moderator: boolean): void {
+    const element = this.element;
+    setAttribute(element, "data-mic-moderated", model.microphoneModerated ? "true" : "false");
+    setAttribute(element, "data-video-moderated", model.videoModerated ? "true" : "false");
+    const what = [model.microphoneModerated ? "microphone" : null, model.videoModerated ? "video" : null].filter(
+      (part) => part !== null,
+    );
+    this.moderatedBadge.hidden = what.length === 0;
+    setText(this.moderatedBadge, what.length ? `${what.join(" and ")} muted by a moderator` : "");
+
+    this.moderation.hidden = !moderator || model.isSelf || model.endpointId === null;
+    setAttribute(this.moderation, "aria-label", `Moderate ${model.label}`);
+    const camera = model.kind === "camera";
+    this.muteMicButton.hidden = !camera || model.audioTrackId === null;
+    setText(this.muteMicButton, model.microphoneModerated ? "Unmute microphone" : "Mute microphone");
+    setAttribute(this.muteMicButton, "aria-label", `${this.muteMicButton.textContent} of ${model.label}`);
+    this.muteVideoButton.hidden = model.videoTrackId === null;
+    const video = camera ? "camera" : "screen";
+    setText(this.muteVideoButton, `${model.videoModerated ? "Unmute" : "Mute"} ${video}`);
+    setAttribute(this.muteVideoButton, "aria-label", `${this.muteVideoButton.textContent} of ${model.label}`);
+    this.removeButton.hidden = !camera;
+    setAttribute(this.removeButton, "aria-label", `Remove ${model.label} from the room`);
+  }
+
   destroy(): void {
     this.video.srcObject = null;
     this.element.remove();
@@ -85,6 +156,7 @@ export class TileView {
     const parts = [model.label];
     if (model.kind === "camera" && model.microphoneMuted) parts.push("microphone muted");
     if (model.kind === "camera" && model.cameraOff) parts.push("camera off");
+    if (model.microphoneModerated || model.videoModerated) parts.push("muted by a moderator");
     if (speaking) parts.push("speaking");
     if (model.pinned) parts.push("pinned");
     return parts.join(", ");
