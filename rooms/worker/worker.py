@@ -56,12 +56,15 @@ class RoomWorker:
         lease_seconds: float,
         lease_writer: LeaseWriter,
         stall_seconds: float,
+        web_lease_seconds: float | None = None,
         limits: Limits | None = None,
         recorder: ParticipationRecorder | None = None,
     ) -> None:
         """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
 
         A loop that has not run for ``stall_seconds`` no longer gets its lease renewed.
+        ``web_lease_seconds`` (default: ``lease_seconds``) is the web processes' lease,
+        which the ghost reaper judges their peers by.
         ``limits`` bounds each room's queue; ``recorder`` writes participation history.
         """
         self.layer = layer
@@ -72,6 +75,7 @@ class RoomWorker:
         self._registry = registry
         self._room_factory = room_factory
         self._lease_seconds = lease_seconds
+        self._web_lease_seconds = web_lease_seconds or lease_seconds
         self._lease = LeaseKeeper(
             lease_writer,
             lambda: self.load,
@@ -113,6 +117,7 @@ class RoomWorker:
             lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
             lease_writer=lease_writer,
             stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
+            web_lease_seconds=settings.VIDEOROOM["WEB_LEASE_SECONDS"],
             limits=settings.VIDEOROOM_LIMITS,
         )
 
@@ -167,7 +172,7 @@ class RoomWorker:
         process time to publish the lease it keeps while it has joined peers.
         """
         while True:
-            await asyncio.sleep(self._lease_seconds / 2)
+            await asyncio.sleep(self._web_lease_seconds / 2)
             try:
                 await self.reap_ghosts()
             except Exception:
@@ -175,7 +180,7 @@ class RoomWorker:
 
     async def reap_ghosts(self) -> int:
         """Queue a leave for every settled peer whose web process has no lease. Returns the count."""
-        settled_before = datetime.now(UTC) - timedelta(seconds=self._lease_seconds)
+        settled_before = datetime.now(UTC) - timedelta(seconds=self._web_lease_seconds)
         candidates = [
             (host, peer)
             for host in list(self._hosts.values())
