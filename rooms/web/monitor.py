@@ -23,6 +23,7 @@ from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.registry import Registry, WorkerRef
 from rooms.registry.base import web_id_of
+from rooms.tasks import spawn
 from rooms.web.wiring import room_registry
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class OwnerMonitor:
     def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
         self._watches[peer_id] = _Watch(room, peer_id, owner, channel)
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="owner-monitor")
+            self._task = spawn(self._run(), name="owner-monitor")
 
     def unwatch(self, peer_id: str) -> None:
         self._watches.pop(peer_id, None)

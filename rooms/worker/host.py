@@ -29,6 +29,7 @@ from rooms.grants import parse_grants
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
+from rooms.tasks import spawn
 from rooms.worker.outbox import LayerOutbox
 from rooms.worker.recorder import ParticipationRecorder
 
@@ -102,7 +103,7 @@ class RoomHost:
         self.released = False  # set by the worker once it released the room for this host
         self._dropped = 0
         self._drop_logged_at = -_DROP_LOG_SECONDS
-        self._task = asyncio.create_task(self._run(), name=f"room-host-{name}")
+        self._task = spawn(self._run(), name=f"room-host-{name}")
 
     def offer(self, message: dict[str, Any]) -> bool:
         """Queue a message; False for a join or media event past the queue bound."""

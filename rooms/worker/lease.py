@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from rooms.metrics import worker as worker_metrics
 from rooms.registry.base import LeaseWriter, WorkerRef
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class LeaseKeeper:
         """Start the loop's pulse and the renewing thread for ``ref``'s lease."""
         loop = asyncio.get_running_loop()
         self.stamp()
-        self._tick = asyncio.create_task(self._tick_loop(), name="lease-keeper-tick")
+        self._tick = spawn(self._tick_loop(), name="lease-keeper-tick")
         # A daemon: a process that exits without stopping its worker must not hang on it.
         self._thread = threading.Thread(
             target=self._run, args=(ref, loop), name=f"lease-keeper-{ref.worker_id}", daemon=True

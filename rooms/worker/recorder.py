@@ -32,6 +32,7 @@ from rooms import services
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import PeerInfo
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,7 @@ class ParticipationRecorder:
 
     def start(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="participation-recorder")
-        self._task = asyncio.create_task(self._run(), name="participation-recorder")
+        self._task = spawn(self._run(), name="participation-recorder")
 
     async def flush(self) -> None:
         """Wait until every record handed over so far is written (or given up)."""

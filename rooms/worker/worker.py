@@ -30,6 +30,7 @@ from rooms.metrics import worker as worker_metrics
 from rooms.names import is_valid_room_name
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import RoomLike, RoomOutbox
+from rooms.tasks import spawn
 from rooms.worker.host import RoomHost
 from rooms.worker.lease import LeaseKeeper
 from rooms.worker.outbox import LayerOutbox
@@ -129,8 +130,8 @@ class RoomWorker:
         self._lease.start(self.ref)
         self.recorder.start()
         self._tasks = [
-            asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
-            asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
+            spawn(self._receive_loop(), name="room-worker-receive"),
+            spawn(self._reap_loop(), name="room-worker-reaper"),
             worker_metrics.attach(self, self._lease_seconds),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
