@@ -23,7 +23,7 @@ from rooms import messages
 from rooms.messages import RemovalReason
 from rooms.registry import Registry, WorkerRef
 from rooms.registry.base import web_id_of
-from rooms.tasks import spawn
+from rooms.tasks import describe, spawn
 from rooms.web.wiring import room_registry
 
 logger = logging.getLogger(__name__)
@@ -75,6 +75,7 @@ class OwnerMonitor:
     async def _run(self) -> None:
         # The task ends when nothing is watched; watch() starts a new one.
         lease = settings.VIDEOROOM["WEB_LEASE_SECONDS"]
+        failing = False
         while self._watches:
             try:
                 registry = await room_registry()
@@ -84,8 +85,15 @@ class OwnerMonitor:
                     await registry.heartbeat_web(web_ids, lease)
                     self._web_lease_written_at = now
                 await self.check(registry)
-            except Exception:
-                logger.exception("owner monitor: check failed")
+            except Exception as error:
+                # Checks come every quarter second: one line for a run of failures.
+                if not failing:
+                    logger.warning("owner monitor: check failed (%s), retrying", describe(error))
+                failing = True
+            else:
+                if failing:
+                    logger.info("owner monitor: checking again")
+                failing = False
             await asyncio.sleep(self._interval)
 
     async def check(self, registry: Registry) -> None:

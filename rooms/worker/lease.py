@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from rooms.metrics import worker as worker_metrics
 from rooms.registry.base import LeaseWriter, WorkerRef
-from rooms.tasks import spawn
+from rooms.tasks import describe, spawn
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +115,7 @@ class LeaseKeeper:
 
     def _run(self, ref: WorkerRef, loop: asyncio.AbstractEventLoop) -> None:
         renewing = True
+        failing = False
         while not self._stopping.wait(self._lease_seconds / RENEWALS_PER_LEASE):
             if loop.is_closed():
                 # The loop was dropped without stop(): there is nothing left to keep alive.
@@ -138,6 +139,17 @@ class LeaseKeeper:
             try:
                 self._writer.renew_lease(ref, pulse.load, self._lease_seconds)
                 worker_metrics.lease_renewed(True)
-            except Exception:
+            except Exception as error:
                 worker_metrics.lease_renewed(False)
-                logger.exception("room worker %s: lease renewal failed", ref.worker_id)
+                # Renewals come every quarter second: one line for a run of failures.
+                if not failing:
+                    logger.warning(
+                        "room worker %s: lease renewal failed (%s), retrying",
+                        ref.worker_id,
+                        describe(error),
+                    )
+                failing = True
+                continue
+            if failing:
+                logger.info("room worker %s: lease renewed again", ref.worker_id)
+                failing = False
