@@ -129,8 +129,10 @@ async def test_sigterm_closes_the_workers_rooms_cleanly(
     await eventually(lambda: len(probe.stays(room_name)) == 3, what="three participation rows")
     stopping = cluster.worker(owner.worker_id)
 
+    stopped_at = time.monotonic()
     stopping.signal(signal.SIGTERM)
     await _phx_error_within(sockets, topic, 30)
+    print(f"SIGTERM: last phx_error {time.monotonic() - stopped_at:.2f} s after the signal")
     assert await asyncio.to_thread(stopping.wait, 30) == 0
     assert f"room worker {owner.worker_id} stopped (worker_shutdown)" in stopping.log()
 
