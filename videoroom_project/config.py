@@ -188,6 +188,7 @@ class VideoroomSettings(TypedDict):
     DEFAULT_MAX_PARTICIPANTS: int
     WORKER_LEASE_SECONDS: float
     WORKER_STALL_SECONDS: float
+    WEB_LEASE_SECONDS: float
     SOCKET_IDLE_TIMEOUT_SECONDS: float
     JOIN_TIMEOUT_SECONDS: float
     RESUME_GRACE_SECONDS: float
@@ -208,11 +209,16 @@ def read_videoroom_settings(env: Env) -> VideoroomSettings:
         "DEFAULT_MAX_PARTICIPANTS": env.integer(
             "VIDEOROOM_DEFAULT_MAX_PARTICIPANTS", 12, minimum=1, maximum=1000
         ),
-        # A worker whose lease is older than this is dead; heartbeats run at a third of it.
-        "WORKER_LEASE_SECONDS": env.number("VIDEOROOM_WORKER_LEASE_SECONDS", 6.0, minimum=1.0),
+        # A worker whose lease is older than this is dead: how long a kill -9 goes unnoticed.
+        # Renewed from a thread every sixth of it, whatever the event loop's load.
+        "WORKER_LEASE_SECONDS": env.number("VIDEOROOM_WORKER_LEASE_SECONDS", 1.5, minimum=1.0),
         # Leases are renewed from a thread, so a busy event loop keeps its worker's lease;
         # a loop that has not run for this long (deadlocked, stuck) no longer does.
         "WORKER_STALL_SECONDS": env.number("VIDEOROOM_WORKER_STALL_SECONDS", 30.0, minimum=2.0),
+        # A web process's lease, renewed from its event loop while it has joined peers;
+        # workers remove the peers of a web process without one. Longer than the worker
+        # lease: a busy daphne loop must not cost its participants their seats.
+        "WEB_LEASE_SECONDS": env.number("VIDEOROOM_WEB_LEASE_SECONDS", 6.0, minimum=2.0),
         # Phoenix closes a socket that sent nothing for 60 s (its :timeout default).
         "SOCKET_IDLE_TIMEOUT_SECONDS": env.number(
             "VIDEOROOM_SOCKET_IDLE_TIMEOUT_SECONDS", 60.0, minimum=1.0

@@ -26,6 +26,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from rooms.metrics import figures as live_figures
 from rooms.metrics import logs
 from rooms.metrics.sampling import Totals, WorkerSample, sample_worker
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def attach(worker: Any, lease_seconds: float) -> asyncio.Task[None]:
     attached = _Attached(worker, asyncio.get_running_loop())
     _attached[:] = [a for a in _attached if a.worker() is not None and not a.loop.is_closed()]
     _attached.append(attached)
-    return asyncio.create_task(_run(attached), name="worker-metrics")
+    return spawn(_run(attached), name="worker-metrics")
 
 
 async def _run(attached: _Attached) -> None:

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from rooms.sfu.members import Member
+from rooms.tasks import spawn
 
 
 class ConnectTimers:
@@ -20,7 +21,7 @@ class ConnectTimers:
 
     def start(self, member: Member) -> None:
         if member.connect_timer is None:
-            task = asyncio.get_running_loop().create_task(self._run(member))
+            task = spawn(self._run(member), name=f"connect-timer-{member.peer_id}")
             member.connect_timer = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

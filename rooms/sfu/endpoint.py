@@ -46,6 +46,7 @@ from rooms.sfu.sdp_text import (
     strip_mdns_candidates,
 )
 from rooms.sfu.subscription import Outlet
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class Endpoint:
         answer_sdp = advertise_external_ip(self._pc.localDescription.sdp, self._config.external_ip)
         logger.debug("%s: answer\n%s", self._label, answer_sdp)
         if self._watchdog is None and transceivers:
-            self._watchdog = asyncio.get_running_loop().create_task(self._connect_watchdog())
+            self._watchdog = spawn(self._connect_watchdog(), name=f"connect-watchdog-{self._label}")
         mapping = dict(self._retired)
         mapping.update({mid: pub.track_id for mid, pub in self._inbound.items()})
         mapping.update(

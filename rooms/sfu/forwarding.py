@@ -26,6 +26,7 @@ from aiortc.rtp import RtpPacket
 from rooms.sfu import aiortc_hooks, vp8
 from rooms.sfu.media_events import TrackKind
 from rooms.sfu.subscription import Subscription
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ class Publication:
         if self._watch is not None:
             return
         aiortc_hooks.tap_receiver(receiver, self.on_rtp, label=self._label)
-        self._watch = asyncio.get_running_loop().create_task(self._watch_end(receiver))
+        self._watch = spawn(self._watch_end(receiver), name=f"track-end-{self._label}")
 
     def subscribe(self) -> Subscription:
         """A new subscription; it forwards once ``start``ed with a writer (see Outlet)."""
@@ -240,7 +241,7 @@ class Publication:
         interval = ANSWERED_KEYFRAME_INTERVAL if self._pli_answered else KEYFRAME_INTERVAL
         delay = max(0.0, self._last_pli + interval - time.monotonic())
         self._pli_deferred = delay > 0
-        self._pli_task = asyncio.get_running_loop().create_task(self._pli_after(delay))
+        self._pli_task = spawn(self._pli_after(delay), name=f"pli-{self._label}")
 
     async def _pli_after(self, delay: float) -> None:
         try:

@@ -29,6 +29,7 @@ from rooms.grants import parse_grants
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
+from rooms.tasks import spawn
 from rooms.worker.detached import EXPIRED, DetachedPeers
 from rooms.worker.outbox import LayerOutbox
 from rooms.worker.recorder import ParticipationRecorder
@@ -106,7 +107,7 @@ class RoomHost:
         self._dropped = 0
         self._drop_logged_at = -_DROP_LOG_SECONDS
         self._detached = DetachedPeers(site.resume_grace_seconds, self._queue.put_nowait)
-        self._task = asyncio.create_task(self._run(), name=f"room-host-{name}")
+        self._task = spawn(self._run(), name=f"room-host-{name}")
 
     def offer(self, message: dict[str, Any]) -> bool:
         """Queue a message; False for a join or media event past the queue bound."""

@@ -12,34 +12,48 @@ they were handed over, from one thread of the recorder's own:
 - the event loop and other rooms never wait on the database, and the web side's
   reads do not queue behind these writes in asgiref's one shared sync thread.
 
-A failed write is retried a few times with backoff, then dropped with one log
-line: the history is worth less than the live room.
+A database that cannot be reached (``OperationalError``, ``InterfaceError``: the
+server is down or restarting, the connection broke, SQLite is locked past its busy
+timeout) loses no record: the write at the head of the queue is retried with backoff
+(0.2 s doubling to 5 s) until the database answers, while later records wait behind
+it in order, up to the backlog; the outage is logged once when it starts and once
+when it ends. Any other error (a record the database refuses) is retried a few
+times, then that record is dropped with one log line: the history is worth less than
+the live room, and one bad record must not hold up the others. (SQLite also reports
+a missing table as ``OperationalError``: an unmigrated database is retried, with its
+one warning, and the backlog bounds what waits.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from rooms import services
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.moderation import ModerationRecord
 from rooms.roomtypes import PeerInfo
+from rooms.tasks import describe, spawn
 
 logger = logging.getLogger(__name__)
 
+# Attempts at a record the database refuses (not an outage), waiting 0.2, 0.4, 0.8 s.
 ATTEMPTS = 4
-# Waits between attempts: 0.2, 0.4, 0.8 s; a locked SQLite file or a PostgreSQL
-# failover of a second or two is ridden out, a dead database costs 1.4 s per record.
 FIRST_BACKOFF_SECONDS = 0.2
+# The longest wait between attempts while the database is unreachable: a restarted
+# database is written to at most this long after it is back.
+MAX_BACKOFF_SECONDS = 5.0
+# What an unreachable or locked database raises; retried until it answers.
+OUTAGE_ERRORS = (OperationalError, InterfaceError)
 # stop() writes what is queued within this bound, then drops the rest with a log line.
 DRAIN_SECONDS = 5.0
 
@@ -84,11 +98,14 @@ class ParticipationRecorder:
         store: ParticipationStore | None = None,
         attempts: int = ATTEMPTS,
         first_backoff: float = FIRST_BACKOFF_SECONDS,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
     ) -> None:
         self._backlog = backlog
         self._store: ParticipationStore = store if store is not None else services
         self._attempts = attempts
         self._first_backoff = first_backoff
+        self._max_backoff = max_backoff
+        self._outage_since: float | None = None  # time.monotonic() of the first failed write
         self._queue: asyncio.Queue[_Record] = asyncio.Queue()
         self._dropped = 0
         self._task: asyncio.Task[None] | None = None
@@ -96,7 +113,7 @@ class ParticipationRecorder:
 
     def start(self) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="participation-recorder")
-        self._task = asyncio.create_task(self._run(), name="participation-recorder")
+        self._task = spawn(self._run(), name="participation-recorder")
 
     async def flush(self) -> None:
         """Wait until every record handed over so far is written (or given up)."""
@@ -212,22 +229,50 @@ class ParticipationRecorder:
     async def _write(self, record: _Record) -> None:
         assert self._executor is not None
         loop = asyncio.get_running_loop()
-        for attempt in range(1, self._attempts + 1):
+        refused = 0
+        backoff = self._first_backoff
+        while True:
             try:
                 await loop.run_in_executor(self._executor, _in_thread, record.write)
-                return
+            except OUTAGE_ERRORS as error:
+                self._outage(error)
             except Exception as error:
-                if attempt == self._attempts:
+                refused += 1
+                if refused >= self._attempts:
                     logger.error(
                         "room %s peer %s: %s not recorded after %s attempts: %s",
                         record.room,
                         clip(record.peer_id),
                         record.what,
-                        attempt,
+                        refused,
                         clip(error),
                     )
                     return
-                await asyncio.sleep(self._first_backoff * 2 ** (attempt - 1))
+            else:
+                self._recovered()
+                return
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+    def _outage(self, error: BaseException) -> None:
+        if self._outage_since is not None:
+            return
+        self._outage_since = time.monotonic()
+        logger.warning(
+            "participation recorder: database unavailable (%s), retrying; %s records waiting",
+            describe(error),
+            self._queue.qsize() + 1,
+        )
+
+    def _recovered(self) -> None:
+        if self._outage_since is None:
+            return
+        logger.info(
+            "participation recorder: database back after %.1f s, %s records still to write",
+            time.monotonic() - self._outage_since,
+            self._queue.qsize(),
+        )
+        self._outage_since = None
 
 
 def _in_thread(write: Callable[[], object]) -> None:

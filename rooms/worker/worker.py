@@ -30,6 +30,7 @@ from rooms.metrics import worker as worker_metrics
 from rooms.names import is_valid_room_name
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import RoomLike, RoomOutbox
+from rooms.tasks import spawn
 from rooms.worker.host import RoomHost
 from rooms.worker.lease import LeaseKeeper
 from rooms.worker.outbox import LayerOutbox
@@ -64,6 +65,7 @@ class RoomWorker:
         lease_seconds: float,
         lease_writer: LeaseWriter,
         stall_seconds: float,
+        web_lease_seconds: float | None = None,
         limits: Limits | None = None,
         recorder: ParticipationRecorder | None = None,
         resume_grace_seconds: float = 0.0,
@@ -71,6 +73,8 @@ class RoomWorker:
         """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
 
         A loop that has not run for ``stall_seconds`` no longer gets its lease renewed.
+        ``web_lease_seconds`` (default: ``lease_seconds``) is the web processes' lease,
+        which the ghost reaper judges their peers by.
         ``limits`` bounds each room's queue; ``recorder`` writes participation history.
         ``resume_grace_seconds`` is how long a resumable peer whose socket is gone is kept.
         """
@@ -83,6 +87,7 @@ class RoomWorker:
         self._registry = registry
         self._room_factory = room_factory
         self._lease_seconds = lease_seconds
+        self._web_lease_seconds = web_lease_seconds or lease_seconds
         self._lease = LeaseKeeper(
             lease_writer,
             lambda: self.load,
@@ -124,6 +129,7 @@ class RoomWorker:
             lease_seconds=settings.VIDEOROOM["WORKER_LEASE_SECONDS"],
             lease_writer=lease_writer,
             stall_seconds=settings.VIDEOROOM["WORKER_STALL_SECONDS"],
+            web_lease_seconds=settings.VIDEOROOM["WEB_LEASE_SECONDS"],
             limits=settings.VIDEOROOM_LIMITS,
             resume_grace_seconds=settings.VIDEOROOM["RESUME_GRACE_SECONDS"],
         )
@@ -136,8 +142,8 @@ class RoomWorker:
         self._lease.start(self.ref)
         self.recorder.start()
         self._tasks = [
-            asyncio.create_task(self._receive_loop(), name="room-worker-receive"),
-            asyncio.create_task(self._reap_loop(), name="room-worker-reaper"),
+            spawn(self._receive_loop(), name="room-worker-receive"),
+            spawn(self._reap_loop(), name="room-worker-reaper"),
             worker_metrics.attach(self, self._lease_seconds),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
@@ -181,7 +187,7 @@ class RoomWorker:
         grace period for its page to reconnect through a live web process.
         """
         while True:
-            await asyncio.sleep(self._lease_seconds / 2)
+            await asyncio.sleep(self._web_lease_seconds / 2)
             try:
                 await self.reap_ghosts()
             except Exception:
@@ -189,7 +195,7 @@ class RoomWorker:
 
     async def reap_ghosts(self) -> int:
         """Queue a leave for every settled peer whose web process has no lease. Returns the count."""
-        settled_before = datetime.now(UTC) - timedelta(seconds=self._lease_seconds)
+        settled_before = datetime.now(UTC) - timedelta(seconds=self._web_lease_seconds)
         candidates = [
             (host, peer)
             for host in list(self._hosts.values())
@@ -203,7 +209,7 @@ class RoomWorker:
             (host, peer)
             for host, peer in candidates
             if web_id_of(peer.channel) not in alive
-            and host.reapable(peer.peer_id, self._lease_seconds)
+            and host.reapable(peer.peer_id, self._web_lease_seconds)
         ]
         for host, peer in ghosts:
             logger.warning("room %s peer %s: its web process is gone", host.name, peer.peer_id)

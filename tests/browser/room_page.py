@@ -55,6 +55,23 @@ REMOTE_TILES_PLAYING_JS = """
                   && tile.querySelector('video').videoWidth > 0))
 """
 
+# Media is back after a recovery once a peer connection other than the one set aside
+# by MARK_CONNECTION_JS is connected, decodes video and every named tile plays it.
+MARK_CONNECTION_JS = (
+    "() => { window.__connectionBefore = window.videoroom?.visit?.client.connection; }"
+)
+MEDIA_BACK_JS = f"""
+async (names) => {{
+  const pc = window.videoroom?.visit?.client.connection;
+  if (!pc || pc === window.__connectionBefore) return false;
+  if (document.body.dataset.roomStatus !== 'connected') return false;
+  const stats = await pc.getStats();
+  let frames = 0;
+  stats.forEach((s) => {{ if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0; }});
+  return frames > 0 && ({REMOTE_TILES_PLAYING_JS})(names);
+}}
+"""
+
 TILE_JS = """
 (label) => {
   const tile = [...document.querySelectorAll('.tile')]
@@ -99,6 +116,14 @@ class Participant:
     def wait_for_videos_from(self, names: list[str], timeout_ms: int = MEDIA_TIMEOUT_MS) -> None:
         """Until every named participant's camera tile plays video (videoWidth > 0)."""
         self.page.wait_for_function(REMOTE_TILES_PLAYING_JS, arg=names, timeout=timeout_ms)
+
+    def mark_connection(self) -> None:
+        """Set the current peer connection aside: ``media_back`` wants a new one."""
+        self.page.evaluate(MARK_CONNECTION_JS)
+
+    def media_back(self, names: list[str]) -> bool:
+        """Video from every named participant decodes on a connection made since the mark."""
+        return bool(self.page.evaluate(MEDIA_BACK_JS, names))
 
     def wait_for_status(self, status: str, timeout_ms: int = MEDIA_TIMEOUT_MS) -> None:
         self.page.wait_for_function(

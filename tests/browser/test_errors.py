@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.room_page import Participant, join_room
+from tests.browser.room_page import UI_TIMEOUT_MS, Participant, join_room
 from tests.support.cluster import Cluster, kill_hard
 
 pytestmark = pytest.mark.browser
@@ -137,28 +138,64 @@ def replace_killed_workers(cluster: Cluster) -> Iterator[None]:
         cluster.start_worker()
 
 
-def test_a_dead_room_worker_shows_reconnecting_and_recovers_elsewhere(
+# Media back for every participant within 5 s of the owner worker's death (issue 16):
+# about 1.5 s to notice a kill -9 (docs/architecture.md), then the page's immediate
+# rejoin, a claim on the live worker, the join, ICE and DTLS, and the first key frame.
+# Measured 2.1-3.4 s after a kill -9 and 0.6-1.9 s after a SIGTERM at load 5-11, once
+# 5.7 s (docs/benchmarks.md); the 2 s above the requirement are for a machine shared
+# five ways. Before issue 16 a kill -9 took 9.3-12.2 s.
+MEDIA_BACK_DEADLINE_SECONDS = 5.0 + 2.0
+
+
+def seconds_until_media_back(
+    participants: list[Participant], since: float, timeout: float = 60.0
+) -> dict[str, float]:
+    """Per participant, seconds from ``since`` until video from all the others decodes
+    on a new peer connection. Polled every 50 ms, so the figures are that much late at most."""
+    back: dict[str, float] = {}
+    deadline = since + timeout
+    while len(back) < len(participants):
+        assert time.monotonic() < deadline, f"media back only for {sorted(back)}"
+        for person in participants:
+            others = [p.name for p in participants if p is not person]
+            if person.name not in back and person.media_back(others):
+                back[person.name] = time.monotonic() - since
+        time.sleep(0.05)
+    return back
+
+
+@pytest.mark.parametrize("death", ["kill -9", "SIGTERM"])
+def test_a_dead_room_worker_costs_its_participants_under_five_seconds_of_media(
     browser: Browser,
     base_url: str,
     cluster: Cluster,
     room_name: str,
     participants: list[Participant],
     replace_killed_workers: None,
+    death: str,
 ) -> None:
     participants.append(join_room(browser, base_url, room_name, "Ann"))
     participants.append(join_room(browser, base_url, room_name, "Bob"))
     ann, bob = participants
     ann.wait_for_videos_from(["Bob"])
     bob.wait_for_videos_from(["Ann"])
-    owner = next(w for w in cluster.live_workers if f"room {room_name} created" in w.log())
-    kill_hard(owner)
     for person in participants:
-        expect(person.page.get_by_role("status").filter(has_text="Reconnecting")).to_be_visible(
-            timeout=30_000
-        )
-    ann.wait_for_videos_from(["Bob"], timeout_ms=60_000)
-    bob.wait_for_videos_from(["Ann"], timeout_ms=60_000)
-    assert ann.status() == bob.status() == "connected"
+        person.mark_connection()
+    owner = next(w for w in cluster.live_workers if f"room {room_name} created" in w.log())
+    died_at = time.monotonic()
+    if death == "kill -9":
+        kill_hard(owner)
+    else:
+        owner.signal(signal.SIGTERM)
+    back = seconds_until_media_back(participants, died_at)
+    figures = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in sorted(back.items()))
+    print(f"{death} of the owner worker: media back for {figures}")
+    assert max(back.values()) <= MEDIA_BACK_DEADLINE_SECONDS, figures
+    # Each sees itself and the other once: no ghost of the dead room's peers.
+    for person in participants:
+        assert person.status() == "connected"
+        expect(person.page.locator("#participants li")).to_have_count(2, timeout=UI_TIMEOUT_MS)
+    assert owner.wait(30) in (0, -signal.SIGKILL)
 
 
 def run_admin_action(cluster: Cluster, call: str) -> None:

@@ -22,8 +22,11 @@ from tests.support.cluster import Cluster, kill_hard
 
 pytestmark = [pytest.mark.multiprocess, pytest.mark.redis]
 
-# The requirement: a dead owner shows as phx_error on its channels within 10 s.
-PHX_ERROR_DEADLINE_SECONDS = 10.0
+# A dead owner shows as phx_error on its channels about a second after a kill -9: its
+# 1.5 s lease lapses 1.25-1.5 s after the kill (renewed every 0.25 s) and the web
+# processes check every 0.25 s. The margin is for a loaded 2-core machine; with the
+# 6 s lease renewed every 2 s this took 6-7 s.
+PHX_ERROR_DEADLINE_SECONDS = 3.0
 
 
 @pytest.fixture
@@ -79,6 +82,7 @@ async def test_kill_9_of_the_owner_gives_phx_error_and_rejoin_recreates_the_room
         )
     )
     took = time.monotonic() - killed_at
+    print(f"kill -9: last phx_error {took:.2f} s after the kill")
     assert took <= PHX_ERROR_DEADLINE_SECONDS, f"last phx_error {took:.1f} s after kill -9"
     for socket in rooms[spared_rooms[0]]:
         assert socket.still_joined(topic_for(spared_rooms[0]))
@@ -125,8 +129,10 @@ async def test_sigterm_closes_the_workers_rooms_cleanly(
     await eventually(lambda: len(probe.stays(room_name)) == 3, what="three participation rows")
     stopping = cluster.worker(owner.worker_id)
 
+    stopped_at = time.monotonic()
     stopping.signal(signal.SIGTERM)
     await _phx_error_within(sockets, topic, 30)
+    print(f"SIGTERM: last phx_error {time.monotonic() - stopped_at:.2f} s after the signal")
     assert await asyncio.to_thread(stopping.wait, 30) == 0
     assert f"room worker {owner.worker_id} stopped (worker_shutdown)" in stopping.log()
 

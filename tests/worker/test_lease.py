@@ -8,14 +8,16 @@ a loop and a Redis client of its own, in another thread.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 
 import pytest
 import shortuuid
 from channels.layers import InMemoryChannelLayer
+from django.conf import settings
 
 from rooms.registry.base import WorkerRef
 from rooms.registry.local import LocalRegistry
@@ -108,6 +110,26 @@ class WebProcessWatch:
             await registry.close()
 
 
+class TimedLeaseWriter:
+    """The real lease writer, noting when each renewal reached Redis (monotonic seconds)."""
+
+    def __init__(self, writer: RedisLeaseWriter) -> None:
+        self._writer = writer
+        self.renewed_at: list[float] = []
+
+    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+        self._writer.renew_lease(ref, load, lease_seconds)
+        self.renewed_at.append(time.monotonic())
+
+    def longest_gap(self, since: float) -> float:
+        """The longest time without a renewal from ``since`` until now."""
+        marks = [since, *(at for at in self.renewed_at if at > since), time.monotonic()]
+        return max(later - earlier for earlier, later in itertools.pairwise(marks))
+
+    def close(self) -> None:
+        self._writer.close()
+
+
 StartWorker = Callable[..., Awaitable[RoomWorker]]
 
 
@@ -117,18 +139,30 @@ def prefix() -> str:
 
 
 @pytest.fixture
-async def start_worker(clean_redis: str, prefix: str) -> AsyncIterator[StartWorker]:
+def lease_writer(clean_redis: str, prefix: str) -> Iterator[TimedLeaseWriter]:
+    """The lease writer of ``manage.py roomworker``, on the test's Redis."""
+    writer = TimedLeaseWriter(RedisLeaseWriter.from_url(clean_redis, prefix))
+    yield writer
+    writer.close()
+
+
+@pytest.fixture
+async def start_worker(
+    clean_redis: str, prefix: str, lease_writer: TimedLeaseWriter
+) -> AsyncIterator[StartWorker]:
     """Start room workers on the test's Redis, as ``manage.py roomworker`` does; stopped after."""
     registry = RedisRegistry.from_url(clean_redis, prefix)
-    writer = RedisLeaseWriter.from_url(clean_redis, prefix)
+    writer = lease_writer
     started: list[RoomWorker] = []
 
-    async def start(*, stall_seconds: float = 30.0) -> RoomWorker:
+    async def start(
+        *, stall_seconds: float = 30.0, lease_seconds: float = LEASE_SECONDS
+    ) -> RoomWorker:
         worker = RoomWorker(
             InMemoryChannelLayer(),
             registry,
             _make_room,
-            lease_seconds=LEASE_SECONDS,
+            lease_seconds=lease_seconds,
             lease_writer=writer,
             stall_seconds=stall_seconds,
         )
@@ -139,7 +173,6 @@ async def start_worker(clean_redis: str, prefix: str) -> AsyncIterator[StartWork
     yield start
     for worker in started:
         await worker.stop()
-    writer.close()
     await registry.close()
 
 
@@ -214,3 +247,47 @@ async def test_the_embedded_worker_keeps_its_lease_through_a_blocked_loop() -> N
         assert await registry.alive([ref.worker_id]) == {ref.worker_id}
     finally:
         await worker.stop()
+
+
+# The configured default, the one deployments get.
+DEFAULT_LEASE_SECONDS = float(settings.VIDEOROOM["WORKER_LEASE_SECONDS"])
+BUSY_SECONDS = 12.0
+
+
+async def burn(seconds: float, *, burst: float, rest: float) -> None:
+    """Keep the loop busy in Python code for ``burst`` s, let it breathe ``rest`` s, repeat.
+
+    burst / (burst + rest) of a core, holding the GIL as a loop forwarding media does.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        spin_blocking(burst)
+        await asyncio.sleep(rest)
+
+
+# 90% of a core in three shapes: fine-grained, the 300 ms bursts of a busy room, and
+# bursts longer than the lease itself (a lease renewed from the loop would lapse).
+@pytest.mark.parametrize(
+    ("burst", "rest"),
+    [(0.009, 0.001), (0.3, 0.033), (1.8, 0.2)],
+    ids=["9ms-bursts", "300ms-bursts", "1800ms-bursts"],
+)
+async def test_a_loop_kept_ninety_percent_busy_keeps_its_short_default_lease(
+    start_worker: StartWorker,
+    lease_writer: TimedLeaseWriter,
+    clean_redis: str,
+    prefix: str,
+    burst: float,
+    rest: float,
+) -> None:
+    """The short lease that makes a kill -9 visible in a second costs no false death:
+    the keeper's thread gets the GIL from a spinning loop within a switch interval."""
+    worker = await start_worker(lease_seconds=DEFAULT_LEASE_SECONDS)
+    assert worker.ref is not None
+    started = time.monotonic()
+    with WebProcessWatch(clean_redis, prefix, worker.ref) as watch:
+        await burn(BUSY_SECONDS, burst=burst, rest=rest)
+    gap = lease_writer.longest_gap(started)
+    assert watch.gone_after is None, f"worker declared gone {watch.gone_after:.1f} s in"
+    assert watch.checks >= 10
+    assert gap < DEFAULT_LEASE_SECONDS, f"{gap:.2f} s without a renewal"

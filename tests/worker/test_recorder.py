@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+from django.db import OperationalError
 
 from rooms import services
 from rooms.messages import JoinRefusal, RemovalReason
@@ -27,8 +28,9 @@ def peer(peer_id: str, name: str = "Ann") -> PeerInfo:
 class ScriptedStore:
     """rooms.services, but failing the first ``failures`` writes or blocking until released."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self, failures: int = 0, error: Exception | None = None) -> None:
         self.failures = failures
+        self.error = error or RuntimeError("database is locked")
         self.calls = 0
         self.release = threading.Event()
         self.release.set()
@@ -40,7 +42,7 @@ class ScriptedStore:
         self.release.wait(10)
         if self.failures:
             self.failures -= 1
-            raise RuntimeError("database is locked")
+            raise self.error
         services.record_join(room, peer_id, display_name, joined_at, identity)
 
     def record_leave(self, room: str, peer_id: str, reason: RemovalReason) -> None:
@@ -135,6 +137,37 @@ async def test_a_write_that_keeps_failing_is_given_up_with_one_line_and_the_rest
         "RuntimeError('database is locked')"
     ]
     assert [p.peer_id async for p in Participation.objects.all()] == ["fine"]
+
+
+async def test_a_database_outage_loses_no_record_and_is_logged_once_at_each_end(
+    alpha: Room, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twice as many failed writes as a refused record gets attempts: still written, in order."""
+    store = ScriptedStore(failures=8, error=OperationalError("could not connect to server"))
+    recorder = ParticipationRecorder(
+        backlog=100, store=store, attempts=4, first_backoff=0.01, max_backoff=0.05
+    )
+    recorder.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="rooms.worker.recorder"):
+            recorder.joined("alpha", peer("p1"))
+            recorder.joined("alpha", peer("p2"))
+            recorder.left("alpha", "p1", RemovalReason.LEFT)
+            await recorder.flush()
+    finally:
+        await recorder.stop()
+    assert store.calls == 8 + 2
+    stays = {p.peer_id: p async for p in Participation.objects.all()}
+    assert sorted(stays) == ["p1", "p2"]
+    assert stays["p1"].leave_reason == "left" and stays["p2"].left_at is None
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert lines[0] == (
+        "participation recorder: database unavailable (OperationalError: could not connect "
+        "to server), retrying; 3 records waiting"
+    )
+    assert lines[1].startswith("participation recorder: database back after ")
+    assert lines[1].endswith(", 2 records still to write")
 
 
 async def test_a_blocked_database_never_blocks_the_event_loop(alpha: Room) -> None:

@@ -7,6 +7,7 @@ import { Socket } from "phoenix";
 import { acquireMedia, captureScreen, describeMediaProblems } from "../client/localMedia";
 import { type Preferences, relayOnlyRequested } from "../client/preferences";
 import { RoomClient } from "../client/roomClient";
+import { rejoinAfterMs } from "../client/rejoin";
 import { isFinal } from "../client/roomState";
 import type { TrackType } from "../protocol/metadata";
 import type { ControlActions, Controls } from "../ui/controls";
@@ -43,7 +44,7 @@ export class RoomVisit implements ControlActions {
   private ended = false;
 
   constructor(private readonly options: VisitOptions) {
-    this.socket = new Socket("/socket", { reconnectAfterMs: reconnectDelayMs });
+    this.socket = new Socket("/socket", { reconnectAfterMs: reconnectDelayMs, rejoinAfterMs });
     this.client = new RoomClient({
       roomName: options.roomName,
       displayName: options.displayName,

@@ -15,7 +15,7 @@ from rooms.messages import RemovalReason
 from rooms.metrics.setup import start_worker_metrics
 from rooms.registry import get_registry, uses_redis
 from rooms.registry.redis import RedisLeaseWriter
-from rooms.worker.rooms import make_room
+from rooms.worker.rooms import make_room, preload
 from rooms.worker.worker import RoomWorker
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         asyncio.run(self._serve())
 
     async def _serve(self) -> None:
+        preload()
         layer = get_channel_layer()
         assert layer is not None
         registry = await get_registry()
