@@ -140,7 +140,9 @@ REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis, with a receive that waits out a Redis outage and sends
+            # that fail fast with LayerUnavailable (docs/architecture.md, Redis outages).
+            "BACKEND": "rooms.layers.ResilientRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as
                 # channels-redis's 5 s BZPOPMIN: an idle receive then fails with

@@ -181,7 +181,10 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 if frame is not None
                 else (error.join_ref, error.ref, error.topic)
             )
-            self._log.warning(
+            # An unavailable service is no fault of the client's, and its process has
+            # already said so once (rooms.outage): not a warning per frame.
+            log = logger.debug if error.code == ErrorCode.UNAVAILABLE else self._log.warning
+            log(
                 "socket %s topic %s: frame %s %s answered %r: %s",
                 self.channel_name,
                 clip(topic),

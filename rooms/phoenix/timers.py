@@ -19,11 +19,16 @@ from typing import Any, Generic, TypeVar
 
 from channels.exceptions import ChannelFull
 
+from rooms.layers import LayerUnavailable
+
 logger = logging.getLogger(__name__)
 
 TIMER_MESSAGE = "phoenix.timer"
 # A consumer's channel may be full (a flood of layer messages): try again this often.
 RETRY_SECONDS = 0.1
+# The layer's Redis is unreachable: try again with backoff, so the timer fires late
+# (once Redis is back) rather than never.
+UNAVAILABLE_RETRY_MAX_SECONDS = 2.0
 
 T = TypeVar("T")
 Post = Callable[[dict[str, Any]], Awaitable[None]]
@@ -73,12 +78,16 @@ class Timers(Generic[T]):
 
     async def _run(self, timer_id: int, seconds: float) -> None:
         await asyncio.sleep(seconds)
+        backoff = RETRY_SECONDS
         while True:
             try:
                 await self._post({"type": TIMER_MESSAGE, "id": timer_id})
                 return
             except ChannelFull:
                 await asyncio.sleep(RETRY_SECONDS)
+            except LayerUnavailable:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, UNAVAILABLE_RETRY_MAX_SECONDS)
             except Exception:
                 logger.exception("timer %s: could not post its message", timer_id)
                 return

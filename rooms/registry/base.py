@@ -73,6 +73,13 @@ class Registry(Protocol):
     async def release_room(self, room: str, ref: WorkerRef) -> None:
         """Forget the room's owner and live peers, if ``ref`` still owns it."""
 
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        """Record ``ref`` as the room's owner unless it has one; True if ``ref`` owns it now.
+
+        For a worker rewriting what a Redis that restarted empty has lost: it never
+        takes a room another worker claimed meanwhile.
+        """
+
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None: ...
 
     async def live_peers(self, room: str) -> list[LivePeer]: ...

@@ -78,6 +78,9 @@ class LocalRegistry:
             del self._owners[room]
             self._peers.pop(room, None)
 
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        return self._owners.setdefault(room, ref.worker_id) == ref.worker_id
+
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
         self._peers[room] = list(peers)
 

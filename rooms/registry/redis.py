@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -42,7 +43,19 @@ end
 return 0
 """
 
+# Install ARGV[1] as the owner only if the room has none; return the owner.
+_RESTORE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+"""
+
 _CLAIM_ATTEMPTS = 3
+# Connecting to a Redis host that does not answer gives up after this long.
+_CONNECT_TIMEOUT_SECONDS = 2.0
 # A lease write that takes longer than this is abandoned; the keeper tries again
 # at its next renewal, a third of a lease later (2 s with the default 6 s lease).
 _LEASE_WRITE_TIMEOUT_SECONDS = 2.0
@@ -66,10 +79,19 @@ class RedisRegistry:
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._restore = client.register_script(_RESTORE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRegistry:
-        return cls(Redis.from_url(url, decode_responses=True), prefix)
+        client = Redis.from_url(
+            url,
+            decode_responses=True,
+            # A call during a Redis outage fails at once (rooms.outage); after one, a
+            # pooled connection that went stale is replaced and the call tried again.
+            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            retry=AsyncRetry(NoBackoff(), 1),
+        )
+        return cls(client, prefix)
 
     def _worker_key(self, worker_id: str = "") -> str:
         return _worker_key(self._prefix, worker_id)
@@ -156,6 +178,10 @@ class RedisRegistry:
         await self._release(
             keys=[self._owner_key(room), self._peers_key(room)], args=[ref.worker_id]
         )
+
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        owner = await self._restore(keys=[self._owner_key(room)], args=[ref.worker_id])
+        return str(owner) == ref.worker_id
 
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
         payload = [

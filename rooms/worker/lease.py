@@ -10,6 +10,11 @@ the last pulse is older than ``stall_seconds`` the thread stops renewing, so a
 deadlocked loop still loses its lease, at most ``stall_seconds`` plus one lease
 after its last pulse. A killed process takes the thread with it and its lease
 lapses as before.
+
+A renewal that cannot reach Redis is an outage, not a bug: reported once through
+``rooms.outage``, and tried again every ``OUTAGE_RETRY_SECONDS`` rather than a third
+of a lease later, so that a Redis that restarted empty has the lease back within
+about that of its return (and new rooms can be placed on this worker again).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rooms.metrics import worker as worker_metrics
+from rooms.outage import OUTAGE_ERRORS, RedisHealth, redis_health
 from rooms.registry.base import LeaseWriter, WorkerRef
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,9 @@ logger = logging.getLogger(__name__)
 # How often the loop proves it is alive. Well under any sensible stall bound, and
 # one cheap callback a second costs nothing next to media forwarding.
 TICK_SECONDS = 1.0
+# Between renewals while Redis is unreachable: joins to new rooms need this worker's
+# lease, so it is back within half a second of Redis.
+OUTAGE_RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -53,12 +62,14 @@ class LeaseKeeper:
         lease_seconds: float,
         stall_seconds: float,
         tick_seconds: float = TICK_SECONDS,
+        health: RedisHealth = redis_health,
     ) -> None:
         self._writer = writer
         self._load = load
         self._lease_seconds = lease_seconds
         self._stall_seconds = stall_seconds
         self._tick_seconds = tick_seconds
+        self._health = health
         self._pulse = _Pulse(time.monotonic(), 0)
         self._held_until = 0.0
         self._stopping = threading.Event()
@@ -108,7 +119,9 @@ class LeaseKeeper:
 
     def _run(self, ref: WorkerRef, loop: asyncio.AbstractEventLoop) -> None:
         renewing = True
-        while not self._stopping.wait(self._lease_seconds / 3):
+        interval = self._lease_seconds / 3
+        while not self._stopping.wait(interval):
+            interval = self._lease_seconds / 3
             if loop.is_closed():
                 # The loop was dropped without stop(): there is nothing left to keep alive.
                 return
@@ -131,6 +144,11 @@ class LeaseKeeper:
             try:
                 self._writer.renew_lease(ref, pulse.load, self._lease_seconds)
                 worker_metrics.lease_renewed(True)
+                self._health.succeeded()
+            except OUTAGE_ERRORS as error:
+                worker_metrics.lease_renewed(False)
+                self._health.failed(f"worker {ref.worker_id} lease renewal", error)
+                interval = min(interval, OUTAGE_RETRY_SECONDS)
             except Exception:
                 worker_metrics.lease_renewed(False)
                 logger.exception("room worker %s: lease renewal failed", ref.worker_id)
