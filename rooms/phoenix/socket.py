@@ -75,6 +75,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     # Frames refused as "rate limited" in a row before the socket is closed.
     flood_strikes: ClassVar[int] = 50
     max_channels: ClassVar[int] = 16
+    # What the channel layer raises when it cannot reach its backend for now (a subclass
+    # names its layer's exceptions; this package knows no layer): timers retry on them.
+    layer_unavailable: ClassVar[tuple[type[Exception], ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,7 +85,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         self._join_push_refs: dict[Channel, str] = {}
         self._flood = FloodGuard(self.flood_burst, self.flood_rate, self.flood_strikes)
         self._idle: IdleClock | None = None
-        self._timers: Timers[TimerTarget] = Timers(self._post_to_self)
+        self._timers: Timers[TimerTarget] = Timers(
+            self._post_to_self, unavailable=self.layer_unavailable
+        )
         self._log = LogBudget(logger, "?")
         self._outbound = Outbound("?")
         self._closing = False

@@ -122,3 +122,10 @@ async def test_peer_joined_while_the_layer_is_down_still_joins() -> None:
 
     assert host.join_replies and host.join_replies[0][1] == ""
     await channel.terminate(TerminateReason.CLOSED)
+
+
+def test_the_user_socket_names_the_redis_layers_outage_for_its_timers() -> None:
+    """rooms/phoenix knows no layer: the application's socket says which failure to wait out."""
+    from rooms.web.sockets import UserSocket
+
+    assert LayerUnavailable in UserSocket.layer_unavailable

@@ -267,7 +267,7 @@ async def test_a_timer_posts_its_message_once_the_layer_is_reachable_again() -> 
             raise failures.pop()
         posted.append(message)
 
-    timers: Timers[str] = Timers(post)
+    timers: Timers[str] = Timers(post, unavailable=(LayerUnavailable,))
     timer_id = timers.start(0.0, "late")
     await asyncio.sleep(0.5)  # 0.1 s, then 0.2 s of backoff
     assert [timers.fired(m) for m in posted] == ["late"]
