@@ -22,6 +22,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rooms.names import GROUP_PREFIX, group_for
+from rooms.redis_target import RedisTarget, UrlTarget
 from rooms.registry.base import LivePeer, WorkerRef, WorkerStatus, least_loaded
 
 # Keep the current owner while its lease exists; otherwise install the candidate.
@@ -83,8 +84,11 @@ class RedisRegistry:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRegistry:
-        client = Redis.from_url(
-            url,
+        return cls.from_target(UrlTarget(url), prefix)
+
+    @classmethod
+    def from_target(cls, target: RedisTarget, prefix: str) -> RedisRegistry:
+        client = target.async_client(
             decode_responses=True,
             # A call during a Redis outage fails at once (rooms.outage); after one, a
             # pooled connection that went stale is replaced and the call tried again.
@@ -226,8 +230,11 @@ class RedisLeaseWriter:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeaseWriter:
-        client = BlockingRedis.from_url(
-            url,
+        return cls.from_target(UrlTarget(url), prefix)
+
+    @classmethod
+    def from_target(cls, target: RedisTarget, prefix: str) -> RedisLeaseWriter:
+        client = target.blocking_client(
             decode_responses=True,
             socket_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,
             socket_connect_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,

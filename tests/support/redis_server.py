@@ -104,3 +104,40 @@ def running_redis() -> Iterator[str]:
     """Start redis-server, yield its URL, stop it. Keeps nothing on disk."""
     with running_redis_server() as server:
         yield server.url
+
+
+@contextmanager
+def running_sentinel(master: RedisServer, master_name: str) -> Iterator[tuple[str, int]]:
+    """One Redis Sentinel (redis-server in sentinel mode) monitoring ``master``; its address."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed; run scripts/test.sh, which installs it")
+    port = free_tcp_port()
+    workdir = tempfile.mkdtemp(prefix="videoroom-sentinel-")
+    config = f"{workdir}/sentinel.conf"  # a sentinel rewrites its config file: its own copy
+    with open(config, "w") as file:
+        file.write(
+            f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
+            f"sentinel monitor {master_name} 127.0.0.1 {master.port} 1\n"
+        )
+    process = subprocess.Popen(
+        [binary, config, "--sentinel"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        client = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            try:
+                if client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", master_name):
+                    break
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("redis sentinel did not start")
+            time.sleep(0.05)
+        client.close()
+        yield "127.0.0.1", port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
