@@ -8,7 +8,7 @@ the room's group name), and who is live in each room (for the admin).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Protocol
@@ -43,8 +43,15 @@ class LivePeer:
 
 
 class Registry(Protocol):
-    async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        """Create or refresh a worker's lease."""
+    async def heartbeat(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        """Create or refresh a worker's lease.
+
+        ``rooms`` are the rooms the worker hosts: creating a lease that was missing (a
+        Redis that restarted empty) records the worker as their owner first, where they
+        have none, in the same step (see ``restore_room``).
+        """
 
     async def unregister(self, ref: WorkerRef) -> None:
         """Drop a worker's lease at once (clean shutdown)."""
@@ -98,7 +105,9 @@ class LeaseWriter(Protocol):
     of its own, so that a saturated event loop does not cost the worker its lease.
     """
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
         """Blocking twin of ``Registry.heartbeat``, safe to call from any thread."""
 
 

@@ -46,6 +46,7 @@ class _Pulse:
 
     at: float  # time.monotonic() when the loop ran the tick
     load: int  # the worker's load at that moment
+    rooms: tuple[str, ...] = ()  # the rooms it hosts: owners a lease written afresh restores
 
 
 class LeaseKeeper:
@@ -63,9 +64,11 @@ class LeaseKeeper:
         stall_seconds: float,
         tick_seconds: float = TICK_SECONDS,
         health: RedisHealth = redis_health,
+        rooms: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self._writer = writer
         self._load = load
+        self._rooms = rooms
         self._lease_seconds = lease_seconds
         self._stall_seconds = stall_seconds
         self._tick_seconds = tick_seconds
@@ -115,7 +118,7 @@ class LeaseKeeper:
         with the last stamped load, and a load a tick old would overwrite the fresh one
         the worker just published (a busy worker looking idle for up to a second).
         """
-        self._pulse = _Pulse(time.monotonic(), self._load())
+        self._pulse = _Pulse(time.monotonic(), self._load(), self._rooms())
 
     def _run(self, ref: WorkerRef, loop: asyncio.AbstractEventLoop) -> None:
         renewing = True
@@ -142,7 +145,7 @@ class LeaseKeeper:
                 logger.info("room worker %s: renewing its lease again", ref.worker_id)
                 renewing = True
             try:
-                self._writer.renew_lease(ref, pulse.load, self._lease_seconds)
+                self._writer.renew_lease(ref, pulse.load, self._lease_seconds, pulse.rooms)
                 worker_metrics.lease_renewed(True)
                 self._health.succeeded()
             except OUTAGE_ERRORS as error:

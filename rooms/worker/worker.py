@@ -90,6 +90,7 @@ class RoomWorker:
             lease_seconds=lease_seconds,
             stall_seconds=stall_seconds,
             health=health,
+            rooms=self._hosted_rooms,
         )
         # The host each room's messages are routed to, and the hosts still closing
         # their Room after leaving routing; both empty once every room is gone.
@@ -109,6 +110,10 @@ class RoomWorker:
     @property
     def load(self) -> int:
         return sum(len(room.peers) for room in self.rooms.values())
+
+    def _hosted_rooms(self) -> tuple[str, ...]:
+        """The rooms whose owner record a lease written afresh restores (registry._LEASE)."""
+        return tuple(name for name, host in self._hosts.items() if host.room is not None)
 
     @classmethod
     def from_settings(
@@ -212,12 +217,17 @@ class RoomWorker:
     async def restore(self) -> None:
         """Rewrite this worker's lease, its rooms' owner records and their live peers.
 
-        Redis may have come back empty. A room that another worker claimed meanwhile
-        (a join in the moment before this ran) is left to it, with a warning: its
+        Redis may have come back empty. Whichever writes the lease first, this or the
+        lease keeper's thread, records the owners of the rooms hosted here in the same
+        atomic step, so no join sees this worker live and one of its rooms without an
+        owner. A room that another worker claimed meanwhile (a join that reached
+        Redis before any lease of this worker did) is left to it, with a warning: its
         peers here keep their call, new joins go there.
         """
         assert self.ref is not None
-        await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
+        await self._registry.heartbeat(
+            self.ref, self.load, self._lease_seconds, self._hosted_rooms()
+        )
         for name, host in list(self._hosts.items()):
             if host.room is None:
                 continue
@@ -332,6 +342,7 @@ class RoomWorker:
     def retire(self, host: RoomHost) -> None:
         if self._hosts.get(host.name) is host:
             del self._hosts[host.name]
+            self._lease.stamp()  # the keeper no longer restores this room's owner
         # At most one per name: a successor waits for its predecessor before it can retire.
         self._retiring[host.name] = host
 
@@ -367,7 +378,9 @@ class RoomWorker:
         self._lease.stamp()
         try:
             await self._registry.set_live_peers(host.name, peers)
-            await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
+            await self._registry.heartbeat(
+                self.ref, self.load, self._lease_seconds, self._hosted_rooms()
+            )
         except OUTAGE_ERRORS as error:
             # restore() writes them again once Redis is back.
             self._health.failed(f"publishing room {host.name}", error)
