@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ OUTAGE_SECONDS = 2.0
 # The requirement: joins work again within this long of Redis answering.
 JOINS_BACK_WITHIN_SECONDS = 3.0
 SAMPLE_SECONDS = 0.05
+# A process log line's time (settings.LOGGING's plain format: local time, milliseconds).
+_LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +106,33 @@ async def _receiving_both_kinds(bots: list[MembraneBot]) -> None:
             await asyncio.sleep(0.1)
 
 
+def _first_line_time(log: str, text: str) -> float | None:
+    """The wall-clock time of the first line of ``log`` containing ``text``."""
+    at = log.find(text)
+    if at < 0:
+        return None
+    stamp = _LOG_TIME.match(log, log.rfind("\n", 0, at) + 1)
+    if stamp is None:
+        return None
+    seconds, millis = stamp.group(1).split(",")
+    return time.mktime(time.strptime(seconds, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+
+
+def _timeline(logs: dict[str, str], down_wall: float, up_wall: float) -> dict[str, str]:
+    """Per process: outage seen (s after the kill), back (s after the restart), restored."""
+    marks = {"seen": ("redis unreachable", down_wall), "back": ("redis reachable again", up_wall)}
+    marks["restored"] = ("registry restored", up_wall)
+    figures: dict[str, str] = {}
+    for name, log in logs.items():
+        parts = []
+        for label, (text, origin) in marks.items():
+            at = _first_line_time(log, text)
+            if at is not None:
+                parts.append(f"{label} {at - origin:+.2f} s")
+        figures[name] = ", ".join(parts)
+    return figures
+
+
 async def _names_live(registry: RedisRegistry, room: str, names: set[str]) -> bool:
     return {peer.display_name for peer in await registry.live_peers(room)} == names
 
@@ -140,14 +170,14 @@ async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
     sampler = asyncio.create_task(_sample(arrivals))
     try:
         await asyncio.sleep(1.0)
-        down_at = time.monotonic()
+        down_at, down_wall = time.monotonic(), time.time()
         await asyncio.to_thread(cluster.stop_redis, kill=kill)
         # A join while Redis is down is refused, cleanly, on a socket that stays.
         refused = await probe.join(topic_for("mp-during-" + shortuuid.uuid()[:8]), "carol")
         assert refused[4] == {"status": "error", "response": {"reason": "room unavailable"}}
         await asyncio.sleep(max(0.0, down_at + OUTAGE_SECONDS - time.monotonic()))
         await asyncio.to_thread(cluster.start_redis)
-        up_at = time.monotonic()
+        up_at, up_wall = time.monotonic(), time.time()
 
         joined, refusals = await _join_fresh_room(probe, up_at + JOINS_BACK_WITHIN_SECONDS)
         joined_after = time.monotonic() - up_at
@@ -175,6 +205,9 @@ async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
         f"to 2 s after the restart: { {k: round(v, 3) for k, v in gaps.items()} }"
     )
     assert joined, f"no join within {JOINS_BACK_WITHIN_SECONDS} s of Redis: {refusals}"
+    logs = {process.name: process.log() for process in cluster.processes}
+    this_test = {name: log[log_offsets[name] :] for name, log in logs.items()}
+    print(f"timeline: {_timeline(this_test, down_wall, up_wall)}")
     for each in arrivals:
         assert each.between(down_at, up_at) > 0, f"{each.bot.name}: no media during the outage"
         assert each.between(up_at, up_at + 2.0) > 0, f"{each.bot.name}: no media after it"
@@ -184,11 +217,9 @@ async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
         assert bot.error is None, f"{bot.name}: {bot.error}"  # no close, phx_error or phx_close
         assert not bot._client.closed.is_set(), f"{bot.name}: its websocket closed"
 
-    logs = {process.name: process.log() for process in cluster.processes}
     tracebacks = {name: log.count("Traceback") for name, log in logs.items()}
     assert not any(tracebacks.values()), tracebacks
     # One warning and one line for this outage in each process.
-    for name, log in logs.items():
-        this_test = log[log_offsets[name] :]
-        assert this_test.count("redis unreachable") == 1, (name, this_test[-3000:])
-        assert this_test.count("redis reachable again") == 1, (name, this_test[-3000:])
+    for name, part in this_test.items():
+        assert part.count("redis unreachable") == 1, (name, part[-3000:])
+        assert part.count("redis reachable again") == 1, (name, part[-3000:])
