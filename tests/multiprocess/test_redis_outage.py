@@ -36,6 +36,8 @@ OUTAGE_SECONDS = 2.0
 # The requirement: joins work again within this long of Redis answering.
 JOINS_BACK_WITHIN_SECONDS = 3.0
 SAMPLE_SECONDS = 0.05
+# The longest time without a new packet at a participant that still counts as "flowing".
+MEDIA_GAP_SECONDS = 1.0
 # A process log line's time (settings.LOGGING's plain format: local time, milliseconds).
 _LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 
@@ -211,8 +213,10 @@ async def test_a_redis_restart_keeps_the_call_its_sockets_and_joins(
     for each in arrivals:
         assert each.between(down_at, up_at) > 0, f"{each.bot.name}: no media during the outage"
         assert each.between(up_at, up_at + 2.0) > 0, f"{each.bot.name}: no media after it"
-        # Audio alone is 50 packets a second per publisher: half a second without one is a gap.
-        assert gaps[each.bot.name] < 0.5, f"{each.bot.name}: media stopped for {gaps}"
+        # Audio alone is 50 packets a second per publisher, so any gap is the sampler's or a
+        # loop's stall: 0.05-0.36 s seen at a load of 5-10 on 2 cores (docs/benchmarks.md),
+        # against 28-30 s of no media when an outage closed the sockets.
+        assert gaps[each.bot.name] < MEDIA_GAP_SECONDS, f"{each.bot.name}: media stopped {gaps}"
     for bot in call:
         assert bot.error is None, f"{bot.name}: {bot.error}"  # no close, phx_error or phx_close
         assert not bot._client.closed.is_set(), f"{bot.name}: its websocket closed"
