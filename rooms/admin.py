@@ -22,11 +22,22 @@ from django.urls import URLPattern, path, reverse
 
 from rooms import admin_actions
 from rooms.admin_actions import AdminActionError
+from rooms.layers import LayerUnavailable
 from rooms.metrics import figures as live_figures
 from rooms.models import JoinPolicy, ModerationAction, Participation, Room
+from rooms.outage import is_outage, redis_health
 from rooms.web.admission import PIN_MAX_CHARS
 
 logger = logging.getLogger(__name__)
+
+
+def _log_failure(error: Exception, message: str, *args: Any) -> None:
+    """Log a failed live action: a Redis outage once per outage, anything else in full."""
+    if is_outage(error) or isinstance(error, LayerUnavailable):
+        redis_health.failed(message % args, error)
+    else:
+        logger.error(message, *args, exc_info=error)
+
 
 LIVE_COUNT_HEADER = "Live participants"
 # Shown instead of live state when the registry cannot be read (Redis down):
@@ -109,8 +120,8 @@ class RoomAdmin(admin.ModelAdmin):
         # One registry read per changelist page, not one per row.
         try:
             counts: dict[str, int] | None = async_to_sync(admin_actions.live_counts)()
-        except Exception:
-            logger.exception("admin: could not read live participant counts")
+        except Exception as error:
+            _log_failure(error, "admin: could not read live participant counts")
             counts = None
 
         @admin.display(description=LIVE_COUNT_HEADER)
@@ -156,8 +167,8 @@ class RoomAdmin(admin.ModelAdmin):
                     room.name
                 )
                 context["can_manage_live"] = self.has_change_permission(request, room)
-            except Exception:
-                logger.exception("admin: room %s: could not read live participants", room.name)
+            except Exception as error:
+                _log_failure(error, "admin: room %s: could not read live participants", room.name)
                 context["live_unavailable"] = LIVE_STATE_UNAVAILABLE
         return super().change_view(request, object_id, form_url, context)
 
@@ -170,8 +181,8 @@ class RoomAdmin(admin.ModelAdmin):
             raise PermissionDenied("needs the view permission")
         try:
             peers = async_to_sync(live_figures.read)(room.name)
-        except Exception:
-            logger.exception("admin: room %s: could not read live figures", room.name)
+        except Exception as error:
+            _log_failure(error, "admin: room %s: could not read live figures", room.name)
             return JsonResponse({"room": room.name, "error": LIVE_STATE_UNAVAILABLE}, status=503)
         return JsonResponse({"room": room.name, "peers": peers})
 
@@ -195,8 +206,8 @@ class RoomAdmin(admin.ModelAdmin):
         except AdminActionError as error:
             self.message_user(request, str(error), messages.ERROR)
             return self._back_to(room)
-        except Exception:
-            logger.exception("admin: room %s peer %s: kick failed", room.name, peer_id)
+        except Exception as error:
+            _log_failure(error, "admin: room %s peer %s: kick failed", room.name, peer_id)
             self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
             return self._back_to(room)
         if was_live:
@@ -214,8 +225,8 @@ class RoomAdmin(admin.ModelAdmin):
         room = self._room_for_post(request, object_id)
         try:
             was_live = async_to_sync(admin_actions.close_room)(room.name)
-        except Exception:
-            logger.exception("admin: room %s: close failed", room.name)
+        except Exception as error:
+            _log_failure(error, "admin: room %s: close failed", room.name)
             self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
             return self._back_to(room)
         if was_live:
@@ -230,8 +241,8 @@ class RoomAdmin(admin.ModelAdmin):
             closed = [
                 room.name for room in queryset if async_to_sync(admin_actions.close_room)(room.name)
             ]
-        except Exception:
-            logger.exception("admin: closing rooms failed")
+        except Exception as error:
+            _log_failure(error, "admin: closing rooms failed")
             self.message_user(request, LIVE_STATE_UNAVAILABLE, messages.ERROR)
             return
         if closed:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs videoroom on http://127.0.0.1:${PORT:-8000}/.
 # With REDIS_URL unset it runs on the in-memory layer with the room worker inside
-# the server process; with REDIS_URL set it also starts a separate room worker.
+# the server process; with REDIS_URL (or VIDEOROOM_REDIS_SENTINELS) set it also starts a
+# separate room worker.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -17,8 +18,8 @@ if [ -n "${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "${DJANGO_SUPERUSER_PASSWORD:
 fi
 
 worker_pid=""
-if [ -n "${REDIS_URL:-}" ]; then
-  log "starting a room worker on $REDIS_URL"
+if [ -n "${REDIS_URL:-}" ] || [ -n "${VIDEOROOM_REDIS_SENTINELS:-}" ]; then
+  log "starting a room worker on ${REDIS_URL:-the master of sentinels $VIDEOROOM_REDIS_SENTINELS}"
   "$PY" manage.py roomworker &
   worker_pid=$!
   trap '[ -n "$worker_pid" ] && kill -TERM "$worker_pid" 2>/dev/null; wait' EXIT INT TERM

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from rooms.outage import redis_health
 from tests.support.redis_server import running_redis
 
 
@@ -25,6 +26,12 @@ def clean_redis(redis_url: str) -> Iterator[str]:
     client.flushall()
     client.close()
     yield redis_url
+
+
+@pytest.fixture(autouse=True)
+def no_redis_outage_remembered() -> None:
+    """Each test starts with the process's Redis tracker at rest, whatever the last one did."""
+    redis_health.reset()
 
 
 @pytest.fixture(autouse=True)

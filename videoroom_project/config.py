@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 from rooms.ice import parse_turn_url
 from rooms.limits import Limits
+from rooms.redis_target import SentinelTarget
 from rooms.sfu.config import (
     ALWAYS_DENIED,
     DEBUG_DENIED,
@@ -246,6 +247,38 @@ def read_room_auto_create(env: Env) -> bool:
     if env.string(ROOM_AUTO_CREATE):
         return env.boolean(ROOM_AUTO_CREATE, default=True)
     return env.boolean(ROOM_AUTO_CREATE_ALIAS, default=True)
+
+
+def read_redis_sentinel(env: Env, redis_url: str) -> SentinelTarget | None:
+    """VIDEOROOM_REDIS_SENTINELS (``host:port,...``) and the master they name; else None.
+
+    Exclusive with REDIS_URL: one Redis for the layer and the registry, named once.
+    """
+    name = "VIDEOROOM_REDIS_SENTINELS"
+    entries = env.items(name)
+    if not entries:
+        return None
+    if redis_url:
+        raise ConfigError(name, "set either REDIS_URL or VIDEOROOM_REDIS_SENTINELS, not both")
+    sentinels = tuple(_host_port(name, entry) for entry in entries)
+    master = env.string("VIDEOROOM_REDIS_SENTINEL_MASTER", "mymaster")
+    if not master or any(c.isspace() for c in master):
+        raise ConfigError(
+            "VIDEOROOM_REDIS_SENTINEL_MASTER", f"expected a master name, got {master!r}"
+        )
+    password = env.string("VIDEOROOM_REDIS_PASSWORD") or None
+    db = env.integer("VIDEOROOM_REDIS_DB", 0, minimum=0, maximum=15)
+    return SentinelTarget(sentinels, master, password, db)
+
+
+def _host_port(name: str, entry: str) -> tuple[str, int]:
+    """``host:port`` or ``[v6 address]:port``, the port 1-65535."""
+    host, sep, port_text = entry.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(name, f"expected host:port entries, comma-separated; got {entry!r}")
+    return host, int(port_text)
 
 
 def read_allowed_origins(env: Env) -> tuple[str, ...]:

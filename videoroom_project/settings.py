@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from rooms.redis_target import RedisTarget, UrlTarget
 from videoroom_project.config import (
     ConfigError,
     Env,
@@ -14,6 +15,7 @@ from videoroom_project.config import (
     read_limits,
     read_media_config,
     read_ops_settings,
+    read_redis_sentinel,
     read_videoroom_settings,
 )
 
@@ -145,15 +147,20 @@ VIDEOROOM_LIMITS = read_limits(env)
 VIDEOROOM_OPS = read_ops_settings(env)
 
 REDIS_URL = env.url("REDIS_URL", schemes=("redis", "rediss", "unix"))
-if REDIS_URL:
+# Or a master that Redis Sentinel names (docs/operations.md, Redis): exclusive with REDIS_URL.
+REDIS_SENTINEL = read_redis_sentinel(env, REDIS_URL)
+_REDIS_TARGET: RedisTarget | None = UrlTarget(REDIS_URL) if REDIS_URL else REDIS_SENTINEL
+if _REDIS_TARGET is not None:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels-redis, with a receive that waits out a Redis outage and sends
+            # that fail fast with LayerUnavailable (docs/architecture.md, Redis outages).
+            "BACKEND": "rooms.layers.ResilientRedisChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as
                 # channels-redis's 5 s BZPOPMIN: an idle receive then fails with
                 # TimeoutError and kills the consumer or the worker's receive loop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "hosts": [_REDIS_TARGET.layer_host(socket_timeout=30)],
                 "prefix": VIDEOROOM["REDIS_PREFIX"],
                 # Media events arrive in bursts (ICE candidates, track events).
                 "capacity": 1000,

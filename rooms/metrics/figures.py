@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from rooms.metrics.sampling import PeerFigures
 from rooms.names import group_for
+from rooms.redis_target import configured_target
 
 # Several publishing intervals: a figure older than this belongs to a worker that stopped.
 EXPIRY_SECONDS = 10.0
@@ -33,14 +34,13 @@ def _key(room: str) -> str:
 
 
 def _redis() -> Redis | None:
-    if not settings.REDIS_URL:
+    target = configured_target()
+    if target is None:
         return None
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, socket_timeout=2
-        )
+        client = _clients[loop] = target.async_client(decode_responses=True, socket_timeout=2)
     return client
 
 

@@ -26,6 +26,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from rooms.metrics import figures as live_figures
 from rooms.metrics import logs
 from rooms.metrics.sampling import Totals, WorkerSample, sample_worker
+from rooms.outage import OUTAGE_ERRORS, redis_health
 from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,9 @@ async def _publish_figures(attached: _Attached) -> None:
             sample = await attached.sample()
             previous = live_figures.with_rates(sample.figures, previous)
             await live_figures.publish(sample.figures)
+        except OUTAGE_ERRORS as error:
+            # Redis is down; the next figures go out once it is back.
+            redis_health.failed("publishing live figures", error)
         except Exception:
             logger.exception("metrics: could not publish live figures")
 

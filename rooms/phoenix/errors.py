@@ -46,6 +46,9 @@ class ErrorCode(StrEnum):
     JOIN_PENDING = "join pending"  # a frame for a topic whose join has not been answered yet
     JOIN_CRASHED = "join crashed"  # Phoenix's own wording
     TOO_MANY_CHANNELS = "too many channels"
+    # The frame needs a service that is briefly out of reach (the channel layer's Redis);
+    # the channel and the socket stay, the client may send it again later.
+    UNAVAILABLE = "unavailable"
 
 
 class PhoenixError(Exception):

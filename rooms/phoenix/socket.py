@@ -75,6 +75,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
     # Frames refused as "rate limited" in a row before the socket is closed.
     flood_strikes: ClassVar[int] = 50
     max_channels: ClassVar[int] = 16
+    # What the channel layer raises when it cannot reach its backend for now (a subclass
+    # names its layer's exceptions; this package knows no layer): timers retry on them.
+    layer_unavailable: ClassVar[tuple[type[Exception], ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,7 +85,9 @@ class PhoenixSocket(AsyncWebsocketConsumer):
         self._join_push_refs: dict[Channel, str] = {}
         self._flood = FloodGuard(self.flood_burst, self.flood_rate, self.flood_strikes)
         self._idle: IdleClock | None = None
-        self._timers: Timers[TimerTarget] = Timers(self._post_to_self)
+        self._timers: Timers[TimerTarget] = Timers(
+            self._post_to_self, unavailable=self.layer_unavailable
+        )
         self._log = LogBudget(logger, "?")
         self._outbound = Outbound("?")
         self._closing = False
@@ -181,7 +186,10 @@ class PhoenixSocket(AsyncWebsocketConsumer):
                 if frame is not None
                 else (error.join_ref, error.ref, error.topic)
             )
-            self._log.warning(
+            # An unavailable service is no fault of the client's, and its process has
+            # already said so once (rooms.outage): not a warning per frame.
+            log = logger.debug if error.code == ErrorCode.UNAVAILABLE else self._log.warning
+            log(
                 "socket %s topic %s: frame %s %s answered %r: %s",
                 self.channel_name,
                 clip(topic),

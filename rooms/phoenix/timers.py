@@ -24,16 +24,25 @@ logger = logging.getLogger(__name__)
 TIMER_MESSAGE = "phoenix.timer"
 # A consumer's channel may be full (a flood of layer messages): try again this often.
 RETRY_SECONDS = 0.1
+# The layer cannot reach its backend (one of ``unavailable``): try again with backoff,
+# so the timer fires late (once the backend is back) rather than never.
+UNAVAILABLE_RETRY_MAX_SECONDS = 2.0
 
 T = TypeVar("T")
 Post = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class Timers(Generic[T]):
-    """A consumer's pending timers; ``T`` is what the consumer wants back when one fires."""
+    """A consumer's pending timers; ``T`` is what the consumer wants back when one fires.
 
-    def __init__(self, post: Post) -> None:
+    ``unavailable`` names the exceptions with which ``post`` says the layer cannot reach
+    its backend for now (the application's layer knows them, this package does not): a
+    timer meeting one retries with backoff instead of being lost.
+    """
+
+    def __init__(self, post: Post, unavailable: tuple[type[Exception], ...] = ()) -> None:
         self._post = post
+        self._unavailable = unavailable
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[T, asyncio.Task[None]]] = {}
 
@@ -73,12 +82,16 @@ class Timers(Generic[T]):
 
     async def _run(self, timer_id: int, seconds: float) -> None:
         await asyncio.sleep(seconds)
+        backoff = RETRY_SECONDS
         while True:
             try:
                 await self._post({"type": TIMER_MESSAGE, "id": timer_id})
                 return
             except ChannelFull:
                 await asyncio.sleep(RETRY_SECONDS)
+            except self._unavailable:
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, UNAVAILABLE_RETRY_MAX_SECONDS)
             except Exception:
                 logger.exception("timer %s: could not post its message", timer_id)
                 return

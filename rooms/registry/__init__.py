@@ -1,4 +1,4 @@
-"""Shared state of workers and rooms: Redis with REDIS_URL, else process-local.
+"""Shared state of workers and rooms: Redis with REDIS_URL (or Sentinel), else process-local.
 
 One registry per event loop: redis-py connections belong to the loop that made
 them, and the embedded worker runs on the server's loop. This package only holds
@@ -12,6 +12,7 @@ from weakref import WeakKeyDictionary
 
 from django.conf import settings
 
+from rooms.redis_target import configured_target
 from rooms.registry.base import LivePeer, Registry, WorkerRef, WorkerStatus
 from rooms.registry.local import LocalRegistry
 from rooms.registry.redis import RedisRegistry
@@ -22,7 +23,7 @@ _registries: WeakKeyDictionary[asyncio.AbstractEventLoop, Registry] = WeakKeyDic
 
 
 def uses_redis() -> bool:
-    return bool(settings.REDIS_URL)
+    return configured_target() is not None
 
 
 async def get_registry() -> Registry:
@@ -30,10 +31,9 @@ async def get_registry() -> Registry:
     loop = asyncio.get_running_loop()
     registry = _registries.get(loop)
     if registry is None:
-        if uses_redis():
-            registry = RedisRegistry.from_url(
-                settings.REDIS_URL, settings.VIDEOROOM["REDIS_PREFIX"]
-            )
+        target = configured_target()
+        if target is not None:
+            registry = RedisRegistry.from_target(target, settings.VIDEOROOM["REDIS_PREFIX"])
         else:
             registry = LocalRegistry()
         _registries[loop] = registry

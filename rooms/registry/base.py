@@ -8,7 +8,7 @@ the room's group name), and who is live in each room (for the admin).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Protocol
@@ -43,8 +43,15 @@ class LivePeer:
 
 
 class Registry(Protocol):
-    async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        """Create or refresh a worker's lease."""
+    async def heartbeat(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        """Create or refresh a worker's lease.
+
+        ``rooms`` are the rooms the worker hosts: creating a lease that was missing (a
+        Redis that restarted empty) records the worker as their owner first, where they
+        have none, in the same step (see ``restore_room``).
+        """
 
     async def unregister(self, ref: WorkerRef) -> None:
         """Drop a worker's lease at once (clean shutdown)."""
@@ -73,6 +80,13 @@ class Registry(Protocol):
     async def release_room(self, room: str, ref: WorkerRef) -> None:
         """Forget the room's owner and live peers, if ``ref`` still owns it."""
 
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        """Record ``ref`` as the room's owner unless it has one; True if ``ref`` owns it now.
+
+        For a worker rewriting what a Redis that restarted empty has lost: it never
+        takes a room another worker claimed meanwhile.
+        """
+
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None: ...
 
     async def live_peers(self, room: str) -> list[LivePeer]: ...
@@ -91,7 +105,9 @@ class LeaseWriter(Protocol):
     of its own, so that a saturated event loop does not cost the worker its lease.
     """
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
         """Blocking twin of ``Registry.heartbeat``, safe to call from any thread."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rooms.registry.base import LivePeer, WorkerRef, WorkerStatus, least_loaded
 
@@ -30,11 +30,17 @@ class LocalRegistry:
         with self._lease_lock:
             return {wid: lease for wid, lease in self._leases.items() if lease[2] > now}
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        # ``rooms`` restores owners that Redis lost; this registry loses nothing, and its
+        # owners are the loop's alone (this may run on the lease keeper's thread).
         with self._lease_lock:
             self._leases[ref.worker_id] = (ref, load, time.monotonic() + lease_seconds)
 
-    async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+    async def heartbeat(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
         self.renew_lease(ref, load, lease_seconds)
 
     async def unregister(self, ref: WorkerRef) -> None:
@@ -77,6 +83,9 @@ class LocalRegistry:
         if self._owners.get(room) == ref.worker_id:
             del self._owners[room]
             self._peers.pop(room, None)
+
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        return self._owners.setdefault(room, ref.worker_id) == ref.worker_id
 
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
         self._peers[room] = list(peers)

@@ -13,14 +13,16 @@ worker's lease keeper thread.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from redis import Redis as BlockingRedis
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from rooms.names import GROUP_PREFIX, group_for
+from rooms.redis_target import RedisTarget, UrlTarget
 from rooms.registry.base import LivePeer, WorkerRef, WorkerStatus, least_loaded
 
 # Keep the current owner while its lease exists; otherwise install the candidate.
@@ -42,7 +44,37 @@ end
 return 0
 """
 
+# Install ARGV[1] as the owner only if the room has none; return the owner.
+_RESTORE = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  return current
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
+"""
+
+# Write a worker's lease (KEYS[1], ARGV[1] for ARGV[2] ms) and list it (KEYS[2], ARGV[3]).
+# If the lease was missing (Redis restarted empty, or it lapsed), first record the worker
+# as the owner of each room it hosts (KEYS[3..]) that has no owner: one atomic step, so no
+# process ever sees the worker live and its rooms ownerless, and a join meanwhile cannot
+# claim one of them for another worker (a second Room of the same name). Never takes a
+# room another worker owns.
+_LEASE = """
+local fresh = redis.call('EXISTS', KEYS[1]) == 0
+if fresh then
+  for i = 3, #KEYS do
+    redis.call('SET', KEYS[i], ARGV[3], 'NX')
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return fresh and 1 or 0
+"""
+
 _CLAIM_ATTEMPTS = 3
+# Connecting to a Redis host that does not answer gives up after this long.
+_CONNECT_TIMEOUT_SECONDS = 2.0
 # A lease write that takes longer than this is abandoned; the keeper tries again
 # at its next renewal, a third of a lease later (2 s with the default 6 s lease).
 _LEASE_WRITE_TIMEOUT_SECONDS = 2.0
@@ -66,10 +98,23 @@ class RedisRegistry:
         self._prefix = prefix
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._restore = client.register_script(_RESTORE)
+        self._lease = client.register_script(_LEASE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisRegistry:
-        return cls(Redis.from_url(url, decode_responses=True), prefix)
+        return cls.from_target(UrlTarget(url), prefix)
+
+    @classmethod
+    def from_target(cls, target: RedisTarget, prefix: str) -> RedisRegistry:
+        client = target.async_client(
+            decode_responses=True,
+            # A call during a Redis outage fails at once (rooms.outage); after one, a
+            # pooled connection that went stale is replaced and the call tried again.
+            socket_connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            retry=AsyncRetry(NoBackoff(), 1),
+        )
+        return cls(client, prefix)
 
     def _worker_key(self, worker_id: str = "") -> str:
         return _worker_key(self._prefix, worker_id)
@@ -80,12 +125,11 @@ class RedisRegistry:
     def _peers_key(self, room: str) -> str:
         return f"{self._prefix}:peers:{group_for(room)}"
 
-    async def heartbeat(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        record = _lease_record(ref, load)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._worker_key(ref.worker_id), record, px=int(lease_seconds * 1000))
-            pipe.sadd(_workers_key(self._prefix), ref.worker_id)
-            await pipe.execute()
+    async def heartbeat(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        keys, args = _lease_call(self._prefix, ref, load, lease_seconds, rooms)
+        await self._lease(keys=keys, args=args)
 
     async def unregister(self, ref: WorkerRef) -> None:
         await self._redis.delete(self._worker_key(ref.worker_id))
@@ -157,6 +201,10 @@ class RedisRegistry:
             keys=[self._owner_key(room), self._peers_key(room)], args=[ref.worker_id]
         )
 
+    async def restore_room(self, room: str, ref: WorkerRef) -> bool:
+        owner = await self._restore(keys=[self._owner_key(room)], args=[ref.worker_id])
+        return str(owner) == ref.worker_id
+
     async def set_live_peers(self, room: str, peers: list[LivePeer]) -> None:
         payload = [
             {"peer_id": p.peer_id, "display_name": p.display_name, "joined_at": p.joined_at}
@@ -186,6 +234,15 @@ class RedisRegistry:
         await self._redis.aclose()
 
 
+def _lease_call(
+    prefix: str, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str]
+) -> tuple[list[str], list[str | int]]:
+    """The keys and arguments of the _LEASE script."""
+    owners = [f"{prefix}:owner:{group_for(room)}" for room in rooms]
+    keys = [_worker_key(prefix, ref.worker_id), _workers_key(prefix), *owners]
+    return keys, [_lease_record(ref, load), int(lease_seconds * 1000), ref.worker_id]
+
+
 class RedisLeaseWriter:
     """Writes worker leases as RedisRegistry.heartbeat does, over a blocking client.
 
@@ -197,11 +254,15 @@ class RedisLeaseWriter:
     def __init__(self, client: BlockingRedis, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._lease = client.register_script(_LEASE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeaseWriter:
-        client = BlockingRedis.from_url(
-            url,
+        return cls.from_target(UrlTarget(url), prefix)
+
+    @classmethod
+    def from_target(cls, target: RedisTarget, prefix: str) -> RedisLeaseWriter:
+        client = target.blocking_client(
             decode_responses=True,
             socket_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,
             socket_connect_timeout=_LEASE_WRITE_TIMEOUT_SECONDS,
@@ -209,15 +270,11 @@ class RedisLeaseWriter:
         )
         return cls(client, prefix)
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(
-                _worker_key(self._prefix, ref.worker_id),
-                _lease_record(ref, load),
-                px=int(lease_seconds * 1000),
-            )
-            pipe.sadd(_workers_key(self._prefix), ref.worker_id)
-            pipe.execute()
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        keys, args = _lease_call(self._prefix, ref, load, lease_seconds, rooms)
+        self._lease(keys=keys, args=args)
 
     def close(self) -> None:
         self._redis.close()

@@ -6,6 +6,12 @@ ghosts (a web process killed without closing its sockets). When an owner's
 lease lapses (the worker died or was stopped), every watching channel
 gets ``peer.removed`` with ``worker_lost``, which becomes ``phx_error``; the
 phoenix client then rejoins, and that join's claim replaces the dead owner.
+
+A missing lease proves nothing while Redis itself is unreachable, nor for a lease
+after it comes back: a Redis that restarted empty has lost every lease until the
+workers' keepers write them again. Reporting then would turn a Redis blip into
+``phx_error`` for every call, so the monitor judges no owner until a lease has
+passed since this process last reached Redis after an outage (``rooms.outage``).
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
 from rooms import messages
+from rooms.layers import LayerUnavailable
 from rooms.messages import RemovalReason
+from rooms.outage import OUTAGE_ERRORS, RedisHealth, redis_health
 from rooms.registry import Registry, WorkerRef
 from rooms.registry.base import web_id_of
 from rooms.tasks import describe, spawn
@@ -47,9 +55,15 @@ class _Watch:
 
 
 class OwnerMonitor:
-    def __init__(self, layer: BaseChannelLayer, interval: float = CHECK_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        layer: BaseChannelLayer,
+        interval: float = CHECK_INTERVAL_SECONDS,
+        health: RedisHealth = redis_health,
+    ) -> None:
         self._layer = layer
         self._interval = interval
+        self._health = health
         self._watches: dict[str, _Watch] = {}
         self._task: asyncio.Task[None] | None = None
         self._web_lease_written_at = -float("inf")
@@ -84,7 +98,11 @@ class OwnerMonitor:
                     web_ids = {web_id_of(watch.channel) for watch in self._watches.values()}
                     await registry.heartbeat_web(web_ids, lease)
                     self._web_lease_written_at = now
+                    self._health.succeeded()  # only after a call that reached Redis
                 await self.check(registry)
+            except OUTAGE_ERRORS as error:
+                # Redis is down: the outage's one warning and one recovery line (rooms.outage).
+                self._health.failed("owner monitor", error)
             except Exception as error:
                 # Checks come every quarter second: one line for a run of failures.
                 if not failing:
@@ -101,6 +119,8 @@ class OwnerMonitor:
         watches = list(self._watches.values())
         if not watches:
             return
+        if self._health.settling(settings.VIDEOROOM["WORKER_LEASE_SECONDS"]):
+            return  # leases are unreadable, or may still be being rewritten
         alive = await registry.alive({w.owner.worker_id for w in watches})
         for watch in watches:
             if watch.owner.worker_id in alive or self._watches.get(watch.peer_id) is not watch:
@@ -115,6 +135,9 @@ class OwnerMonitor:
             message = messages.peer_removed(watch.room, watch.peer_id, RemovalReason.WORKER_LOST)
             try:
                 await self._layer.send(watch.channel, message)
+            except LayerUnavailable:
+                # Redis went away since the check: report it at a later check.
+                self._watches.setdefault(watch.peer_id, watch)
             except Exception:
                 logger.exception(
                     "room %s peer %s: could not report the lost owner", watch.room, watch.peer_id

@@ -17,6 +17,7 @@ the grace period (docs/protocol.md, "Resuming a peer").
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any, Protocol
 
@@ -28,8 +29,10 @@ from rooms import messages, names, resume, services, strictjson
 from rooms.display_names import check_display_name
 from rooms.grants import PARTICIPANT, Grant, grant_names
 from rooms.ice import ice_servers
+from rooms.layers import LayerUnavailable
 from rooms.limits import Limits
 from rooms.messages import FINAL_REMOVALS, JoinRefusal, RemovalReason
+from rooms.outage import OUTAGE_ERRORS, redis_health
 from rooms.phoenix import (
     JOIN_PENDING,
     Channel,
@@ -40,7 +43,7 @@ from rooms.phoenix import (
     StopKind,
     TerminateReason,
 )
-from rooms.phoenix.errors import UnknownEvent
+from rooms.phoenix.errors import ErrorCode, PhoenixError, UnknownEvent
 from rooms.registry.base import WorkerRef
 from rooms.roomtypes import JoinRefused
 from rooms.web.admission import Admission, parse_credentials
@@ -65,7 +68,8 @@ class PeerServices(Protocol):
 
     async def authorize(self, request: services.JoinRequest) -> services.JoinPolicy: ...
 
-    async def claim(self, room: str) -> WorkerRef | None: ...
+    async def claim(self, room: str) -> WorkerRef | None:
+        """The room's owner, None without a live worker; JoinRefused if it cannot be known."""
 
     def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None: ...
 
@@ -91,7 +95,12 @@ class DefaultPeerServices:
         return policy
 
     async def claim(self, room: str) -> WorkerRef | None:
-        return await (await room_registry()).claim_room(room)
+        try:
+            return await (await room_registry()).claim_room(room)
+        except OUTAGE_ERRORS as error:
+            # Redis is unreachable: a refusal the client retries, not a crashed join.
+            redis_health.failed("claiming a room", error)
+            raise JoinRefused(JoinRefusal.UNAVAILABLE) from None
 
     def watch(self, *, room: str, peer_id: str, owner: WorkerRef, channel: str) -> None:
         owner_monitor().watch(room=room, peer_id=peer_id, owner=owner, channel=channel)
@@ -196,7 +205,11 @@ class PeerChannel(Channel):
             self._metadata["displayName"] = policy.display_name
         owner = await self._claim_owner()
         self._wait_for_owner()
-        await self._send_join(owner)
+        try:
+            await self._send_join(owner)
+        except LayerUnavailable:
+            await self._abandon_wait()
+            raise JoinError(JoinRefusal.UNAVAILABLE) from None
         return JOIN_PENDING
 
     async def _resume(self, secret: object) -> JoinResult:
@@ -214,13 +227,20 @@ class PeerChannel(Channel):
             "room %s peer %s: resuming via worker %s", self.room, self.peer_id, owner.worker_id
         )
         # Not in the room until the owner says so: a refused resume must send no leave.
-        await self.channel_layer.send(
-            owner.channel, messages.room_resume(self.room, self.peer_id, self.channel_name)
-        )
+        try:
+            await self.channel_layer.send(
+                owner.channel, messages.room_resume(self.room, self.peer_id, self.channel_name)
+            )
+        except LayerUnavailable:
+            await self._abandon_wait()
+            raise JoinError(JoinRefusal.UNAVAILABLE) from None
         return JOIN_PENDING
 
     async def _claim_owner(self) -> WorkerRef:
-        owner = await self.services.claim(self.room)
+        try:
+            owner = await self.services.claim(self.room)
+        except JoinRefused as refused:
+            raise JoinError(refused.reason) from None
         if owner is None:
             logger.warning("room %s peer %s: no live room worker", self.room, self.peer_id)
             raise JoinError(JoinRefusal.UNAVAILABLE)
@@ -235,6 +255,11 @@ class PeerChannel(Channel):
             {"type": JOIN_TIMEOUT, "room": self.room, "peer_id": self.peer_id},
         )
 
+    async def _abandon_wait(self) -> None:
+        """The join could not be sent (Redis is away): no answer is coming."""
+        self._waiting = False
+        await self._cancel_timer()
+
     async def handle_in(self, event: str, payload: Payload) -> Payload | None:
         if event != MEDIA_EVENT:
             raise UnknownEvent(f"room {self.room} peer {self.peer_id}: no event {event!r}")
@@ -246,9 +271,17 @@ class PeerChannel(Channel):
                 f"{most} bytes (Limits.media_event_bytes)"
             )
         assert self.owner is not None  # set before the join could succeed
-        await self.channel_layer.send(
-            self.owner.channel, messages.room_media_event(self.room, self.peer_id, data)
-        )
+        try:
+            await self.channel_layer.send(
+                self.owner.channel, messages.room_media_event(self.room, self.peer_id, data)
+            )
+        except LayerUnavailable:
+            # Redis is down: this event is lost and the client is told so; the call's
+            # media (worker <-> browser, never through Redis) and the socket go on.
+            raise PhoenixError(
+                f"room {self.room} peer {self.peer_id}: the room cannot be reached",
+                code=ErrorCode.UNAVAILABLE,
+            ) from None
         # Media events get no reply, as in Membrane.
         return None
 
@@ -291,7 +324,11 @@ class PeerChannel(Channel):
             await self._leave_room(_REMOVAL_FOR.get(reason, RemovalReason.DISCONNECTED))
         if self._in_group:
             self._in_group = False
-            await self.channel_layer.group_discard(names.group_for(self.room), self.channel_name)
+            # Not removed while Redis is down: the entry expires with the group (group_expiry).
+            with contextlib.suppress(LayerUnavailable):
+                await self.channel_layer.group_discard(
+                    names.group_for(self.room), self.channel_name
+                )
         if self.peer_id:
             self.services.unwatch(self.peer_id)
         logger.info("room %s peer %s: channel ended (%s)", self.room, self.peer_id, reason)
@@ -304,19 +341,23 @@ class PeerChannel(Channel):
         logger.info(
             "room %s peer %s: joining via worker %s", self.room, self.peer_id, owner.worker_id
         )
-        await self.channel_layer.send(
-            owner.channel,
-            messages.room_join(
-                self.room,
-                self.peer_id,
-                self.channel_name,
-                self._metadata,
-                self._max_participants,
-                self._grants,
-                self._identity,
-                resumable=self._resumable,
-            ),
-        )
+        try:
+            await self.channel_layer.send(
+                owner.channel,
+                messages.room_join(
+                    self.room,
+                    self.peer_id,
+                    self.channel_name,
+                    self._metadata,
+                    self._max_participants,
+                    self._grants,
+                    self._identity,
+                    resumable=self._resumable,
+                ),
+            )
+        except LayerUnavailable:
+            self._in_room = False  # never sent: the owner has nothing to forget
+            raise
 
     async def _joined(self) -> None:
         if not self._waiting:
@@ -326,8 +367,12 @@ class PeerChannel(Channel):
         assert self.owner is not None
         # Only now in the room for a resume: from here on, closing must detach or leave.
         self._in_room = True
-        await self.channel_layer.group_add(names.group_for(self.room), self.channel_name)
-        self._in_group = True
+        try:
+            await self.channel_layer.group_add(names.group_for(self.room), self.channel_name)
+            self._in_group = True
+        except LayerUnavailable:
+            # Nothing sends to the group yet; the peer is in the room, which is what counts.
+            logger.info("room %s peer %s: not added to the room's group", self.room, self.peer_id)
         self.services.watch(
             room=self.room, peer_id=self.peer_id, owner=self.owner, channel=self.channel_name
         )
@@ -355,10 +400,13 @@ class PeerChannel(Channel):
         if message.get("retry") and not self._retried and not self._resuming:
             # The owner we claimed does not own the room (stale registry): claim once more.
             self._retried = True
-            owner = await self.services.claim(self.room)
-            if owner is not None and self._waiting:
-                await self._send_join(owner)
-                return
+            try:
+                owner = await self.services.claim(self.room)
+                if owner is not None and self._waiting:
+                    await self._send_join(owner)
+                    return
+            except (JoinRefused, LayerUnavailable):
+                self._in_room = False  # refused below as the first owner refused it
         self._waiting = False
         await self._cancel_timer()
         reason = JoinRefusal(message["reason"])
@@ -377,10 +425,18 @@ class PeerChannel(Channel):
 
     async def _leave_room(self, reason: RemovalReason) -> None:
         if self.owner is not None:
-            await self.channel_layer.send(
-                self.owner.channel,
-                messages.room_leave(self.room, self.peer_id, reason, channel=self.channel_name),
-            )
+            try:
+                await self.channel_layer.send(
+                    self.owner.channel,
+                    messages.room_leave(self.room, self.peer_id, reason, channel=self.channel_name),
+                )
+            except LayerUnavailable:
+                # Lost with Redis: the worker removes the peer when its media fails.
+                logger.info(
+                    "room %s peer %s: leave not sent, the room cannot be reached",
+                    self.room,
+                    self.peer_id,
+                )
         # Only once sent: if the send is cancelled, terminate sends it again (leaves are
         # idempotent on the worker).
         self._in_room = False

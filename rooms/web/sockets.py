@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 
 from rooms import names
+from rooms.layers import LayerUnavailable
 from rooms.limits import Limits
 from rooms.metrics import web as web_metrics
 from rooms.phoenix import Channel, PhoenixSocket
@@ -20,6 +21,8 @@ class UserSocket(PhoenixSocket):
     """Serves ``room:*`` topics with PeerChannel at ``/socket/websocket``."""
 
     channels: ClassVar[dict[str, type[Channel]]] = {"room:*": PeerChannel}
+    # The Redis layer's sends fail with it during an outage: timers wait it out.
+    layer_unavailable: ClassVar[tuple[type[Exception], ...]] = (LayerUnavailable,)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -26,8 +26,10 @@ from channels.layers import BaseChannelLayer
 
 from rooms import messages
 from rooms.grants import parse_grants
+from rooms.layers import LayerUnavailable
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason
+from rooms.outage import OUTAGE_ERRORS, redis_health
 from rooms.roomtypes import JoinRefused, PeerInfo, RoomLike
 from rooms.tasks import spawn
 from rooms.worker.detached import EXPIRED, DetachedPeers
@@ -184,6 +186,10 @@ class RoomHost:
             reclaim, self._previous = self._previous.released, None
         try:
             owned = await self._site.owns(self.name, claim=reclaim)
+        except OUTAGE_ERRORS as error:
+            redis_health.failed(f"room {self.name} owner check", error)
+            await self._give_up(JoinRefusal.UNAVAILABLE, retry=False)
+            return False
         except Exception:
             logger.exception("room %s: could not read the room's owner", self.name)
             await self._give_up(JoinRefusal.UNAVAILABLE, retry=False)
@@ -346,6 +352,9 @@ class RoomHost:
     async def _reply(self, channel: str, message: Any) -> None:
         try:
             await self._site.layer.send(channel, message)
+        except LayerUnavailable:
+            # Redis is down (said once by rooms.outage); the join times out on its side.
+            logger.debug("room %s: reply to %s lost with Redis", self.name, channel)
         except Exception:
             logger.exception("room %s: could not reply to %s", self.name, channel)
 

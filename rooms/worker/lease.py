@@ -10,6 +10,11 @@ the last pulse is older than ``stall_seconds`` the thread stops renewing, so a
 deadlocked loop still loses its lease, at most ``stall_seconds`` plus one lease
 after its last pulse. A killed process takes the thread with it and its lease
 lapses as before.
+
+A renewal that cannot reach Redis is an outage, not a bug: reported once through
+``rooms.outage``, and tried again every ``OUTAGE_RETRY_SECONDS`` rather than a third
+of a lease later, so that a Redis that restarted empty has the lease back within
+about that of its return (and new rooms can be placed on this worker again).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rooms.metrics import worker as worker_metrics
+from rooms.outage import OUTAGE_ERRORS, RedisHealth, redis_health
 from rooms.registry.base import LeaseWriter, WorkerRef
 from rooms.tasks import describe, spawn
 
@@ -32,10 +38,14 @@ logger = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 # Renewals per lease. With the default 1.5 s lease a renewal every 0.25 s: a kill -9
 # is seen 1.25-1.5 s later, and a live worker loses its lease only if its thread
-# misses five renewals in a row (1.25 s without the GIL or without Redis). The
+# misses five renewals in a row (1.25 s without the GIL or without Redis;
+# after a Redis outage the next renewal, at most 0.25 s after Redis answers, restores it). The
 # thread waits on an Event, so a loop spinning in Python hands it the GIL within a
 # switch interval (5 ms); each renewal is one pipelined round trip to Redis.
 RENEWALS_PER_LEASE = 6
+# Between renewals while Redis is unreachable, whatever the lease: joins to new rooms
+# need this worker's lease, so it is back within half a second of Redis.
+OUTAGE_RETRY_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class _Pulse:
 
     at: float  # time.monotonic() when the loop ran the tick
     load: int  # the worker's load at that moment
+    rooms: tuple[str, ...] = ()  # the rooms it hosts: owners a lease written afresh restores
 
 
 class LeaseKeeper:
@@ -60,12 +71,16 @@ class LeaseKeeper:
         lease_seconds: float,
         stall_seconds: float,
         tick_seconds: float = TICK_SECONDS,
+        health: RedisHealth = redis_health,
+        rooms: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self._writer = writer
         self._load = load
+        self._rooms = rooms
         self._lease_seconds = lease_seconds
         self._stall_seconds = stall_seconds
         self._tick_seconds = tick_seconds
+        self._health = health
         self._pulse = _Pulse(time.monotonic(), 0)
         self._held_until = 0.0
         self._stopping = threading.Event()
@@ -111,12 +126,14 @@ class LeaseKeeper:
         with the last stamped load, and a load a tick old would overwrite the fresh one
         the worker just published (a busy worker looking idle for up to a second).
         """
-        self._pulse = _Pulse(time.monotonic(), self._load())
+        self._pulse = _Pulse(time.monotonic(), self._load(), self._rooms())
 
     def _run(self, ref: WorkerRef, loop: asyncio.AbstractEventLoop) -> None:
         renewing = True
         failing = False
-        while not self._stopping.wait(self._lease_seconds / RENEWALS_PER_LEASE):
+        interval = self._lease_seconds / RENEWALS_PER_LEASE
+        while not self._stopping.wait(interval):
+            interval = self._lease_seconds / RENEWALS_PER_LEASE
             if loop.is_closed():
                 # The loop was dropped without stop(): there is nothing left to keep alive.
                 return
@@ -137,8 +154,15 @@ class LeaseKeeper:
                 logger.info("room worker %s: renewing its lease again", ref.worker_id)
                 renewing = True
             try:
-                self._writer.renew_lease(ref, pulse.load, self._lease_seconds)
+                self._writer.renew_lease(ref, pulse.load, self._lease_seconds, pulse.rooms)
                 worker_metrics.lease_renewed(True)
+                self._health.succeeded()
+            except OUTAGE_ERRORS as error:
+                # Redis is down: the outage's one warning and one recovery line (rooms.outage).
+                worker_metrics.lease_renewed(False)
+                self._health.failed(f"worker {ref.worker_id} lease renewal", error)
+                interval = min(interval, OUTAGE_RETRY_SECONDS)
+                continue
             except Exception as error:
                 worker_metrics.lease_renewed(False)
                 # Renewals come every quarter second: one line for a run of failures.

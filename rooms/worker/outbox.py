@@ -9,6 +9,7 @@ from typing import Any
 from channels.layers import BaseChannelLayer
 
 from rooms import messages
+from rooms.layers import LayerUnavailable
 from rooms.messages import RemovalReason
 from rooms.metrics import worker as worker_metrics
 from rooms.moderation import ModerationRecord
@@ -47,6 +48,9 @@ class LayerOutbox:
     async def _send(self, channel: str, message: Any) -> None:
         try:
             await self._layer.send(channel, message)
+        except LayerUnavailable:
+            # Redis is down, which rooms.outage has said once; the media goes on.
+            logger.debug("room %s: %s to %s lost with Redis", self._room, message["type"], channel)
         except Exception:
             # ChannelFull or a Redis error: the consumer is gone or stuck; the
             # room goes on for everyone else.

@@ -7,6 +7,11 @@ goes into its room's host (host.py), the room's one serialized owner, and a join
 for a room not hosted here creates that host on the spot. Nothing the loop does
 waits on a room, the registry or the database. On stop it closes every room so
 that its peers rejoin elsewhere.
+
+Through a Redis outage the rooms and their media go on (media never passes through
+Redis); what needs Redis is refused or waits, logged once by ``rooms.outage``. When
+Redis is back (possibly empty, having lost every key), the worker writes again its
+lease, the owner records of its rooms and their live peers (``_restore_loop``).
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from channels.layers import BaseChannelLayer
 from django.conf import settings
 
 from rooms import messages
+from rooms.layers import LayerUnavailable
 from rooms.limits import Limits
 from rooms.logtext import clip
 from rooms.messages import JoinRefusal, RemovalReason, room_leave
 from rooms.metrics import worker as worker_metrics
 from rooms.names import is_valid_room_name
+from rooms.outage import OUTAGE_ERRORS, RedisHealth, is_outage, redis_health
 from rooms.registry.base import LeaseWriter, LivePeer, Registry, WorkerRef, web_id_of
 from rooms.roomtypes import RoomLike, RoomOutbox
 from rooms.tasks import spawn
@@ -44,6 +51,9 @@ _RECEIVE_BACKOFF_MAX = 2.0
 # No lease renewal within this long after a receive error: longer than the
 # largest backoff, so a worker that cannot receive keeps its renewals held.
 _RECEIVE_ERROR_WINDOW = 2 * _RECEIVE_BACKOFF_MAX
+# How often the worker looks whether Redis came back after an outage, to rewrite what
+# it holds there: well inside the 3 s in which joins must work again.
+_RESTORE_POLL_SECONDS = 0.25
 _ROOM_TYPES = frozenset(
     {"room.join", "room.resume", "room.leave", "room.media_event", "room.kick", "room.close"}
 )
@@ -69,6 +79,7 @@ class RoomWorker:
         limits: Limits | None = None,
         recorder: ParticipationRecorder | None = None,
         resume_grace_seconds: float = 0.0,
+        health: RedisHealth = redis_health,
     ) -> None:
         """``lease_writer`` renews the lease in ``registry`` from the keeper's thread.
 
@@ -88,11 +99,14 @@ class RoomWorker:
         self._room_factory = room_factory
         self._lease_seconds = lease_seconds
         self._web_lease_seconds = web_lease_seconds or lease_seconds
+        self._health = health
         self._lease = LeaseKeeper(
             lease_writer,
             lambda: self.load,
             lease_seconds=lease_seconds,
             stall_seconds=stall_seconds,
+            health=health,
+            rooms=self._hosted_rooms,
         )
         # The host each room's messages are routed to, and the hosts still closing
         # their Room after leaving routing; both empty once every room is gone.
@@ -112,6 +126,10 @@ class RoomWorker:
     @property
     def load(self) -> int:
         return sum(len(room.peers) for room in self.rooms.values())
+
+    def _hosted_rooms(self) -> tuple[str, ...]:
+        """The rooms whose owner record a lease written afresh restores (registry._LEASE)."""
+        return tuple(name for name, host in self._hosts.items() if host.room is not None)
 
     @classmethod
     def from_settings(
@@ -144,6 +162,7 @@ class RoomWorker:
         self._tasks = [
             spawn(self._receive_loop(), name="room-worker-receive"),
             spawn(self._reap_loop(), name="room-worker-reaper"),
+            spawn(self._restore_loop(), name="room-worker-restore"),
             worker_metrics.attach(self, self._lease_seconds),
         ]
         logger.info("room worker %s started on %s", self.ref.worker_id, channel)
@@ -188,10 +207,57 @@ class RoomWorker:
         """
         while True:
             await asyncio.sleep(self._web_lease_seconds / 2)
+            if self._health.settling(self._web_lease_seconds):
+                # Web leases are unreadable, or lost with a Redis that restarted empty
+                # and not yet written again: every peer would look like a ghost.
+                continue
             try:
                 await self.reap_ghosts()
+            except OUTAGE_ERRORS as error:
+                self._health.failed("ghost check", error)
             except Exception:
                 logger.exception("room worker: ghost check failed")
+
+    async def _restore_loop(self) -> None:
+        """After each Redis outage, write again what this worker holds in the registry."""
+        restored = self._health.recoveries
+        while True:
+            await asyncio.sleep(_RESTORE_POLL_SECONDS)
+            if self._health.recoveries == restored or self._health.down:
+                continue
+            try:
+                await self.restore()
+            except OUTAGE_ERRORS as error:
+                self._health.failed("restoring the registry", error)
+                continue
+            except Exception:
+                logger.exception("room worker: could not restore the registry")
+            restored = self._health.recoveries
+
+    async def restore(self) -> None:
+        """Rewrite this worker's lease, its rooms' owner records and their live peers.
+
+        Redis may have come back empty. Whichever writes the lease first, this or the
+        lease keeper's thread, records the owners of the rooms hosted here in the same
+        atomic step, so no join sees this worker live and one of its rooms without an
+        owner. A room that another worker claimed meanwhile (a join that reached
+        Redis before any lease of this worker did) is left to it, with a warning: its
+        peers here keep their call, new joins go there.
+        """
+        assert self.ref is not None
+        await self._registry.heartbeat(
+            self.ref, self.load, self._lease_seconds, self._hosted_rooms()
+        )
+        for name, host in list(self._hosts.items()):
+            if host.room is None:
+                continue
+            if not await self._registry.restore_room(name, self.ref):
+                logger.warning("room %s: claimed by another worker while Redis was away", name)
+                continue
+            await self._registry.set_live_peers(name, [LivePeer.of(p) for p in host.room.peers])
+        logger.info(
+            "room worker %s: registry restored for %d rooms", self.ref.worker_id, len(self._hosts)
+        )
 
     async def reap_ghosts(self) -> int:
         """Queue a leave for every settled peer whose web process has no lease. Returns the count."""
@@ -225,15 +291,21 @@ class RoomWorker:
         while True:
             try:
                 message = await self.layer.receive(self.ref.channel)
-            except Exception:
-                # Redis went away or timed out; keep trying. While this lasts the
-                # keeper stops renewing the lease, so other workers take over.
+            except Exception as error:
+                # The layer failed (rooms.layers waits out a Redis outage itself, so
+                # this is another layer, or a failure of this worker's alone); keep
+                # trying. While this lasts the keeper stops renewing the lease, so
+                # other workers take over.
                 self._lease.hold(_RECEIVE_ERROR_WINDOW)
-                logger.exception("room worker %s: receive failed", self.ref.worker_id)
+                if is_outage(error):
+                    self._health.failed(f"worker {self.ref.worker_id} receive", error)
+                else:
+                    logger.exception("room worker %s: receive failed", self.ref.worker_id)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, _RECEIVE_BACKOFF_MAX)
                 continue
             backoff = _RECEIVE_BACKOFF_MIN
+            self._health.succeeded()
             try:
                 await self._dispatch(message)
             except Exception:
@@ -247,7 +319,10 @@ class RoomWorker:
         refusal = self._route(message)
         if refusal is not None:
             # One layer send, as for any reply; the room itself is not waited on.
-            await self.layer.send(message["reply_channel"], refusal)
+            try:
+                await self.layer.send(message["reply_channel"], refusal)
+            except LayerUnavailable:
+                logger.debug("room %s: refusal lost with Redis", message.get("room"))
 
     def _route(self, message: dict[str, Any]) -> messages.PeerJoinRefused | None:
         """Hand the message to its room's host; the refusal to send for a join it cannot take."""
@@ -299,6 +374,7 @@ class RoomWorker:
     def retire(self, host: RoomHost) -> None:
         if self._hosts.get(host.name) is host:
             del self._hosts[host.name]
+            self._lease.stamp()  # the keeper no longer restores this room's owner
         # At most one per name: a successor waits for its predecessor before it can retire.
         self._retiring[host.name] = host
 
@@ -316,6 +392,9 @@ class RoomWorker:
                 logger.info(
                     "room %s torn down on worker %s: last peer left", host.name, self.ref.worker_id
                 )
+        except OUTAGE_ERRORS as error:
+            # Left in the registry: the next join comes here and recreates the room.
+            self._health.failed(f"releasing room {host.name}", error)
         except Exception:
             logger.exception("room %s: could not release the room", host.name)
         finally:
@@ -331,6 +410,11 @@ class RoomWorker:
         self._lease.stamp()
         try:
             await self._registry.set_live_peers(host.name, peers)
-            await self._registry.heartbeat(self.ref, self.load, self._lease_seconds)
+            await self._registry.heartbeat(
+                self.ref, self.load, self._lease_seconds, self._hosted_rooms()
+            )
+        except OUTAGE_ERRORS as error:
+            # restore() writes them again once Redis is back.
+            self._health.failed(f"publishing room {host.name}", error)
         except Exception:
             logger.exception("room %s: could not publish live peers", host.name)

@@ -15,6 +15,7 @@ from autobahn.exception import Disconnected
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
+from rooms.layers import LayerUnavailable
 from rooms.phoenix import CloseCode, JoinResult, Payload, PhoenixSocket
 from rooms.phoenix.channel import Channel
 from rooms.phoenix.idle import IdleClock
@@ -255,6 +256,22 @@ async def test_closing_the_timers_cancels_what_has_not_fired() -> None:
     await timers.close()
     await asyncio.sleep(0.1)
     assert posted == []
+
+
+async def test_a_timer_posts_its_message_once_the_layer_is_reachable_again() -> None:
+    posted: list[dict[str, Any]] = []
+    failures = [LayerUnavailable("channel layer send: Error 111")] * 2
+
+    async def post(message: dict[str, Any]) -> None:
+        if failures:
+            raise failures.pop()
+        posted.append(message)
+
+    timers: Timers[str] = Timers(post, unavailable=(LayerUnavailable,))
+    timer_id = timers.start(0.0, "late")
+    await asyncio.sleep(0.5)  # 0.1 s, then 0.2 s of backoff
+    assert [timers.fired(m) for m in posted] == ["late"]
+    assert posted[0]["id"] == timer_id
 
 
 async def test_a_timer_message_for_no_live_timer_is_dropped() -> None:

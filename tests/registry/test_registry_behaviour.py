@@ -181,3 +181,17 @@ def test_web_id_is_the_process_part_of_a_channel_name() -> None:
     second = "specific.3f2a!def"
     assert web_id_of(first) == web_id_of(second) == "specific.3f2a"
     assert web_id_of("specific.other!abc") != web_id_of(first)
+
+
+async def test_restore_room_records_an_owner_only_for_a_room_without_one(
+    registry: Registry,
+) -> None:
+    a, b = worker("a"), worker("b")
+    await registry.heartbeat(a, 0, LONG_LEASE)
+    await registry.heartbeat(b, 0, LONG_LEASE)
+
+    assert await registry.restore_room("lost", a)
+    assert await registry.owner("lost") == a
+    assert await registry.restore_room("lost", a)
+    assert not await registry.restore_room("lost", b)
+    assert await registry.owner("lost") == a

@@ -27,7 +27,7 @@ import shortuuid
 
 from tests.support.daphne import daphne_command
 from tests.support.ports import free_tcp_port
-from tests.support.redis_server import running_redis
+from tests.support.redis_server import RedisServer, running_redis_server
 
 ROOT = Path(__file__).resolve().parents[2]
 # Generous: importing Django, channels and aiortc takes seconds on a loaded 2-core box.
@@ -103,6 +103,7 @@ class Cluster:
     db_path: Path
     workdir: Path
     env: dict[str, str]
+    redis: RedisServer
     webs: list[WebProcess] = field(default_factory=list)
     workers: list[WorkerProcess] = field(default_factory=list)
 
@@ -170,6 +171,14 @@ class Cluster:
         worker = self.launch_worker()
         self.wait_ready(worker)
         return worker
+
+    def stop_redis(self, *, kill: bool = False) -> None:
+        """Take the cluster's redis-server down (SIGTERM, or SIGKILL with ``kill``)."""
+        self.redis.stop(kill=kill)
+
+    def start_redis(self) -> None:
+        """Start redis-server again on the same port, empty (it keeps nothing on disk)."""
+        self.redis.start()
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         """Run one manage.py command to completion (migrate, createsuperuser); its stdout."""
@@ -250,11 +259,11 @@ def running_cluster(webs: int = 2, workers: int = 2) -> Iterator[Cluster]:
     with ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="videoroom-cluster-"))
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        redis_url = stack.enter_context(running_redis())
+        redis = stack.enter_context(running_redis_server())
         prefix = "cluster" + shortuuid.uuid()[:8]
         db_path = workdir / "db.sqlite3"
         cluster = Cluster(
-            redis_url, prefix, db_path, workdir, cluster_env(redis_url, prefix, db_path)
+            redis.url, prefix, db_path, workdir, cluster_env(redis.url, prefix, db_path), redis
         )
         stack.callback(cluster.stop_all)
         cluster.manage("migrate", "--noinput")

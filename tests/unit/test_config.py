@@ -1,6 +1,13 @@
 import pytest
 
-from videoroom_project.config import ConfigError, Env, read_media_config, read_videoroom_settings
+from rooms.redis_target import SentinelTarget
+from videoroom_project.config import (
+    ConfigError,
+    Env,
+    read_media_config,
+    read_redis_sentinel,
+    read_videoroom_settings,
+)
 
 
 def test_errors_name_the_variable() -> None:
@@ -69,3 +76,64 @@ def test_turn_credentials_last_two_hours_by_default_and_a_day_at_most() -> None:
     assert read_media_config(Env({"TURN_TTL_SECONDS": "600"})).turn_ttl_seconds == 600
     with pytest.raises(ConfigError, match="TURN_TTL_SECONDS"):
         read_media_config(Env({"TURN_TTL_SECONDS": "604800"}))
+
+
+def test_redis_sentinels_are_parsed_into_a_sentinel_target() -> None:
+    target = read_redis_sentinel(
+        Env(
+            {
+                "VIDEOROOM_REDIS_SENTINELS": "10.0.0.1:26379, sentinel-b:26380,[fd00::3]:26379",
+                "VIDEOROOM_REDIS_SENTINEL_MASTER": "videoroom",
+                "VIDEOROOM_REDIS_PASSWORD": "s3cret",
+                "VIDEOROOM_REDIS_DB": "2",
+            }
+        ),
+        redis_url="",
+    )
+    assert target == SentinelTarget(
+        (("10.0.0.1", 26379), ("sentinel-b", 26380), ("fd00::3", 26379)), "videoroom", "s3cret", 2
+    )
+    assert target.layer_host(socket_timeout=30) == {
+        "sentinels": [("10.0.0.1", 26379), ("sentinel-b", 26380), ("fd00::3", 26379)],
+        "master_name": "videoroom",
+        "sentinel_kwargs": {"socket_timeout": 2.0, "socket_connect_timeout": 2.0},
+        "password": "s3cret",
+        "db": 2,
+        "socket_timeout": 30,
+    }
+
+
+def test_no_sentinels_is_no_sentinel_target_and_the_master_name_has_a_default() -> None:
+    assert read_redis_sentinel(Env({}), redis_url="redis://127.0.0.1:6379/0") is None
+    target = read_redis_sentinel(Env({"VIDEOROOM_REDIS_SENTINELS": "s1:26379"}), redis_url="")
+    assert target is not None
+    assert (target.master, target.password, target.db) == ("mymaster", None, 0)
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"VIDEOROOM_REDIS_SENTINELS": "s1"}, "VIDEOROOM_REDIS_SENTINELS"),
+        ({"VIDEOROOM_REDIS_SENTINELS": "s1:port"}, "VIDEOROOM_REDIS_SENTINELS"),
+        ({"VIDEOROOM_REDIS_SENTINELS": "s1:70000"}, "VIDEOROOM_REDIS_SENTINELS"),
+        ({"VIDEOROOM_REDIS_SENTINELS": ":26379"}, "VIDEOROOM_REDIS_SENTINELS"),
+        (
+            {"VIDEOROOM_REDIS_SENTINELS": "s1:26379", "VIDEOROOM_REDIS_SENTINEL_MASTER": "a b"},
+            "VIDEOROOM_REDIS_SENTINEL_MASTER",
+        ),
+        (
+            {"VIDEOROOM_REDIS_SENTINELS": "s1:26379", "VIDEOROOM_REDIS_DB": "16"},
+            "VIDEOROOM_REDIS_DB",
+        ),
+    ],
+)
+def test_bad_sentinel_settings_name_their_variable(environ: dict[str, str], variable: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        read_redis_sentinel(Env(environ), redis_url="")
+
+
+def test_sentinels_and_a_redis_url_together_are_refused() -> None:
+    with pytest.raises(ConfigError, match="either REDIS_URL or VIDEOROOM_REDIS_SENTINELS"):
+        read_redis_sentinel(
+            Env({"VIDEOROOM_REDIS_SENTINELS": "s1:26379"}), redis_url="redis://127.0.0.1:6379/0"
+        )

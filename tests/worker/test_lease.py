@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 
 import pytest
@@ -117,8 +117,10 @@ class TimedLeaseWriter:
         self._writer = writer
         self.renewed_at: list[float] = []
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
-        self._writer.renew_lease(ref, load, lease_seconds)
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
+        self._writer.renew_lease(ref, load, lease_seconds, rooms)
         self.renewed_at.append(time.monotonic())
 
     def longest_gap(self, since: float) -> float:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 from channels.layers import InMemoryChannelLayer
+from redis.exceptions import ResponseError
 
 from rooms.registry.base import WorkerRef
 from rooms.registry.local import LocalRegistry
@@ -25,16 +26,21 @@ REF = WorkerRef("w1", "worker.a!1")
 
 
 class FlakyLeaseWriter:
-    """Fails its first ``failures`` renewals as an unreachable Redis does, then works."""
+    """Fails its first ``failures`` renewals with an error that is not an outage, then works.
+
+    (An unreachable Redis is the outage tracker's to report: tests/worker/test_lease_outage.py.)
+    """
 
     def __init__(self, failures: int) -> None:
         self.failures = failures
         self.renewed = 0
 
-    def renew_lease(self, ref: WorkerRef, load: int, lease_seconds: float) -> None:
+    def renew_lease(
+        self, ref: WorkerRef, load: int, lease_seconds: float, rooms: Sequence[str] = ()
+    ) -> None:
         if self.failures:
             self.failures -= 1
-            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+            raise ResponseError("NOSCRIPT No matching script")
         self.renewed += 1
 
 
@@ -60,7 +66,7 @@ async def test_failed_lease_renewals_are_one_warning_and_their_end_one_line(
         (
             "WARNING",
             "room worker w1: lease renewal failed "
-            "(ConnectionError: Error 111 connecting to 127.0.0.1:6379), retrying",
+            "(ResponseError: NOSCRIPT No matching script), retrying",
         ),
         ("INFO", "room worker w1: lease renewed again"),
     ]
@@ -76,7 +82,7 @@ class FlakyRegistry(LocalRegistry):
         self.checks += 1
         if self.failures:
             self.failures -= 1
-            raise ConnectionError("Connection refused")
+            raise ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value")
         return await super().alive(worker_ids)
 
 
@@ -99,6 +105,10 @@ async def test_failed_owner_checks_are_one_warning_and_their_end_one_line(
             await monitor.close()
     assert monitor.watched == 1
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "owner monitor: check failed (ConnectionError: Connection refused), retrying"),
+        (
+            "WARNING",
+            "owner monitor: check failed (ResponseError: WRONGTYPE Operation against a key "
+            "holding the wrong kind of value), retrying",
+        ),
         ("INFO", "owner monitor: checking again"),
     ]

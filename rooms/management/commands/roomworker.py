@@ -1,4 +1,4 @@
-"""``manage.py roomworker``: a room worker process (needs REDIS_URL)."""
+"""``manage.py roomworker``: a room worker process (needs REDIS_URL or Redis Sentinel)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from rooms.messages import RemovalReason
 from rooms.metrics.setup import start_worker_metrics
+from rooms.redis_target import configured_target
 from rooms.registry import get_registry, uses_redis
 from rooms.registry.redis import RedisLeaseWriter
 from rooms.worker.rooms import make_room, preload
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not uses_redis():
             raise CommandError(
-                "REDIS_URL is not set. Without it the room worker runs inside the server "
+                "Neither REDIS_URL nor VIDEOROOM_REDIS_SENTINELS is set. Without it the room worker runs inside the server "
                 "process; a separate worker needs Redis to reach the web processes."
             )
         asyncio.run(self._serve())
@@ -38,9 +39,9 @@ class Command(BaseCommand):
         assert layer is not None
         registry = await get_registry()
         # Its own blocking client: the lease keeper renews from a thread, not this loop.
-        lease_writer = RedisLeaseWriter.from_url(
-            settings.REDIS_URL, settings.VIDEOROOM["REDIS_PREFIX"]
-        )
+        target = configured_target()
+        assert target is not None  # checked by handle()
+        lease_writer = RedisLeaseWriter.from_target(target, settings.VIDEOROOM["REDIS_PREFIX"])
         worker = RoomWorker.from_settings(layer, registry, make_room, lease_writer)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
