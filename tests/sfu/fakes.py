@@ -13,6 +13,7 @@ from rooms.roomtypes import PeerInfo
 from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.media_events import SdpOffer, TrackKind
 from rooms.sfu.peer_media import FailureCallback, OfferOutcome, TrackSource
+from rooms.sfu.voice_activity import VoiceCallback
 
 
 class FakeOutbox:
@@ -61,8 +62,13 @@ class FakeSource:
     kind: TrackKind
     muted: bool = False
 
+    voice: VoiceCallback | None = None
+
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
+
+    def on_voice_activity(self, callback: VoiceCallback | None) -> None:
+        self.voice = callback
 
 
 @dataclass
