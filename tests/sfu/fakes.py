@@ -84,6 +84,7 @@ class FakeMedia:
     closed: bool = False
     candidates: list[RemoteCandidate] = field(default_factory=list)
     offers: list[SdpOffer] = field(default_factory=list)
+    sources: dict[str, FakeSource] = field(default_factory=dict)  # published, by track id
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
         self.offers.append(offer)
@@ -94,6 +95,7 @@ class FakeMedia:
         ]
         removed = sorted(self.own - ids)
         self.own = ids
+        self.sources.update((source.track_id, source) for source in added)
         self.bound = len(self.slots)
         return OfferOutcome(
             answer_sdp="v=0\r\n",
