@@ -8,6 +8,7 @@ their tracks: no tracksAdded, tracksRemoved or trackUpdated, no subscription.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -18,6 +19,8 @@ from rooms.sfu import media_events as ev
 from rooms.sfu.config import MediaConfig
 from rooms.sfu.members import Member, Published
 from rooms.sfu.peer_media import TrackSource
+from rooms.sfu.voice_activity import VoiceStatus
+from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ class Fanout:
     _outbox: RoomOutbox
     _members: dict[str, Member]
     _closing: bool
+    _voice_sends: set[asyncio.Task[None]]  # vadNotification deliveries under way
 
     async def _publish(
         self, member: Member, sources: list[TrackSource], metadata: dict[str, dict[str, Any]]
@@ -38,6 +42,7 @@ class Fanout:
         for source in sources:
             member.published[source.track_id] = Published(source, metadata.get(source.track_id, {}))
             tracks[source.track_id] = member.published[source.track_id].shown
+            source.on_voice_activity(self._voice_changed)
         logger.info("room %s: peer %s publishes %s", self.name, member.info.peer_id, list(tracks))
         # State first, for everyone, before any await; then the events.
         others = self._subscribers(member)
@@ -55,6 +60,23 @@ class Fanout:
         others = self._subscribers(member)
         self._unsubscribe(others, member.peer_id, gone)
         await self._tell(others, ev.tracks_removed(member.info.peer_id, gone))
+
+    def _voice_changed(self, endpoint_id: str, track_id: str, status: VoiceStatus) -> None:
+        """A published audio track's speech/silence change (from its RTP path): tell its
+        subscribers. The detector's hysteresis bounds how often this comes per track."""
+        member = self._members.get(endpoint_id)
+        if self._closing or member is None or track_id not in member.published:
+            return  # gone meanwhile: whoever saw the track has had tracksRemoved
+        task = spawn(
+            self._tell_voice(member, ev.vad_notification(track_id, status)),
+            name=f"vad-{self.name}-{endpoint_id}",
+        )
+        self._voice_sends.add(task)
+        task.add_done_callback(self._voice_sends.discard)
+
+    async def _tell_voice(self, member: Member, data: str) -> None:
+        for other in self._subscribers(member):
+            await self._send(other, data)
 
     async def _hide(self, member: Member) -> None:
         """Make a connected peer invisible: tracksRemoved, then endpointRemoved (ref 2.4)."""

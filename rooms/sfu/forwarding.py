@@ -26,6 +26,7 @@ from aiortc.rtp import RtpPacket
 from rooms.sfu import aiortc_hooks, vp8
 from rooms.sfu.media_events import TrackKind
 from rooms.sfu.subscription import Subscription
+from rooms.sfu.voice_activity import VoiceActivityDetector, VoiceCallback, VoiceStatus
 from rooms.tasks import spawn
 
 logger = logging.getLogger(__name__)
@@ -121,6 +122,9 @@ class Publication:
         # begun when the mute came (this timestamp) is still completed.
         self._frame_timestamp: int | None = None
         self._muted_frame: int | None = None
+        # Audio only: who is speaking, from the audio-level extension (voice_activity.py).
+        self._voice = VoiceActivityDetector() if kind == "audio" else None
+        self._on_voice: VoiceCallback | None = None
         self.packets = 0
         self.duplicates = 0
         self.keyframes_requested = 0
@@ -150,6 +154,10 @@ class Publication:
     def muted(self) -> bool:
         return self._muted
 
+    def on_voice_activity(self, callback: VoiceCallback | None) -> None:
+        """Call ``callback`` on each change between speech and silence (audio tracks only)."""
+        self._on_voice = callback
+
     def set_muted(self, muted: bool) -> None:
         """A moderator's mute: forward nothing to anyone (and keep nothing) until unmuted,
         once the frame in progress is complete.
@@ -164,6 +172,8 @@ class Publication:
         self._muted = muted
         # A frame cut in the middle would reach every subscriber incomplete: let it finish.
         self._muted_frame = self._frame_timestamp if muted else None
+        if muted and self._voice is not None and self._voice.reset():
+            self._tell_voice("silence")  # nobody hears it any more
         if not muted:
             self._ssrc = None  # the next packet begins a new epoch
             self.request_keyframe()
@@ -215,6 +225,13 @@ class Publication:
             # original, or a duplicate from the network.
             self.duplicates += 1
             return
+        voice = self._voice
+        if voice is not None:
+            level = packet.extensions.audio_level  # (voice flag, -dBov) or None
+            if level is not None:
+                status = voice.update(level[1], time.monotonic())
+                if status is not None:
+                    self._tell_voice(status)
         payload = packet.payload
         keyframe_start = self._video and vp8.starts_keyframe(payload)
         if keyframe_start:
@@ -233,6 +250,10 @@ class Publication:
         self._frame_timestamp = packet.timestamp
         for subscription in self._fanout:
             subscription.forward(forwarded)
+
+    def _tell_voice(self, status: VoiceStatus) -> None:
+        if self._on_voice is not None:
+            self._on_voice(self._endpoint_id, self._track_id, status)
 
     def request_keyframe(self) -> None:
         """Ask the publisher for a keyframe now, or once the rate limit allows."""

@@ -356,6 +356,11 @@ def sdp_answer(sdp: str, mid_to_track_id: Mapping[str, str]) -> str:
     )
 
 
+def vad_notification(track_id: str, status: str) -> str:
+    """Membrane's voice activity event: ``status`` is "speech" or "silence" (ref 2.3)."""
+    return _custom("vadNotification", {"trackId": track_id, "status": status})
+
+
 def candidate(candidate_line: str) -> str:
     # Always m-line 0: the answer bundles every m-line on one transport.
     return _custom(

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.media_events import SdpOffer, TrackKind
+from rooms.sfu.voice_activity import VoiceCallback
 
 
 class TrackSource(Protocol):
@@ -32,6 +33,9 @@ class TrackSource(Protocol):
 
     def set_muted(self, muted: bool) -> None:
         """A moderator's mute: forward nothing to any subscriber until unmuted."""
+
+    def on_voice_activity(self, callback: VoiceCallback | None) -> None:
+        """Report each change between speech and silence of an audio track to ``callback``."""
 
 
 @dataclass(frozen=True)

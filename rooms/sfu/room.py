@@ -19,6 +19,7 @@ so each is atomic; a per-peer lock serializes one peer's events, and a per-peer
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from typing import Any
@@ -69,6 +70,7 @@ class Room(Moderation):
         self._members: dict[str, Member] = {}
         self._closing = False
         self._timers = ConnectTimers(limits.connect_timeout_seconds, self._expired)
+        self._voice_sends: set[asyncio.Task[None]] = set()
 
     def _default_factory(self, room: str, peer_id: str, on_failure: Any) -> PeerMedia:
         # Imported here so the signaling half stays importable without aiortc loaded.
@@ -183,6 +185,10 @@ class Room(Moderation):
             await self.remove_peer(peer_id, reason)
         # Timers of removed peers are cancelled; one already removing its peer finishes.
         await self._timers.wait()
+        sends = list(self._voice_sends)
+        for task in sends:
+            task.cancel()
+        await asyncio.gather(*sends, return_exceptions=True)
         logger.info("room %s: closed (%s)", self.name, reason)
 
     # --- events -------------------------------------------------------------------

@@ -23,7 +23,7 @@ from aiortc import (
     RTCRtpTransceiver,
     RTCSessionDescription,
 )
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 
 from rooms.grants import PARTICIPANT, Grant
 from rooms.messages import RemovalReason
@@ -94,6 +94,26 @@ class EncodedAudioTrack(MediaStreamTrack):
         self._index += 1
         self.sent.append(data)
         return packet
+
+
+class SpeakingAudioTrack(AudioStreamTrack):
+    """Raw audio that aiortc encodes to Opus, so its sender writes the RFC 6464 audio level:
+    a -12 dBov square wave while ``loud``, digital silence (-127 dBov) otherwise."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loud = True
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        assert isinstance(frame, av.AudioFrame)
+        if self.loud:
+            plane = frame.planes[0]
+            wave = (8000).to_bytes(2, "little", signed=True) + (-8000).to_bytes(
+                2, "little", signed=True
+            )
+            plane.update(wave * (plane.buffer_size // 4))
+        return frame
 
 
 class MediaClient:

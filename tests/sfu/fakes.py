@@ -13,6 +13,7 @@ from rooms.roomtypes import PeerInfo
 from rooms.sfu.candidates import RemoteCandidate
 from rooms.sfu.media_events import SdpOffer, TrackKind
 from rooms.sfu.peer_media import FailureCallback, OfferOutcome, TrackSource
+from rooms.sfu.voice_activity import VoiceCallback
 
 
 class FakeOutbox:
@@ -61,8 +62,13 @@ class FakeSource:
     kind: TrackKind
     muted: bool = False
 
+    voice: VoiceCallback | None = None
+
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
+
+    def on_voice_activity(self, callback: VoiceCallback | None) -> None:
+        self.voice = callback
 
 
 @dataclass
@@ -78,6 +84,7 @@ class FakeMedia:
     closed: bool = False
     candidates: list[RemoteCandidate] = field(default_factory=list)
     offers: list[SdpOffer] = field(default_factory=list)
+    sources: dict[str, FakeSource] = field(default_factory=dict)  # published, by track id
 
     async def apply_offer(self, offer: SdpOffer) -> OfferOutcome:
         self.offers.append(offer)
@@ -88,6 +95,7 @@ class FakeMedia:
         ]
         removed = sorted(self.own - ids)
         self.own = ids
+        self.sources.update((source.track_id, source) for source in added)
         self.bound = len(self.slots)
         return OfferOutcome(
             answer_sdp="v=0\r\n",

@@ -279,3 +279,80 @@ async def test_close_detaches_every_subscription(video: tuple) -> None:
     await pub.close()
     pub.on_rtp(rtp(1, KEY))
     assert writer.packets == [] and pub.subscriber_count == 0
+
+
+def leveled(seq: int, level: int | None) -> RtpPacket:
+    """An audio packet with the RFC 6464 audio level (-dBov) aiortc parsed, or without one."""
+    packet = rtp(seq, b"\x01opus", ts=seq * 960)
+    if level is not None:
+        packet.extensions.audio_level = (False, level)
+    return packet
+
+
+class VoiceLog:
+    def __init__(self) -> None:
+        self.changes: list[tuple[str, str, str]] = []
+
+    def __call__(self, endpoint_id: str, track_id: str, status: str) -> None:
+        self.changes.append((endpoint_id, track_id, status))
+
+
+async def talk(pub: Publication, first_seq: int, level: int | None, seconds: float) -> int:
+    """Packets at ``level`` spread over ``seconds`` of real time; the next sequence number."""
+    seq = first_seq
+    for _ in range(2):
+        for _ in range(5):
+            pub.on_rtp(leveled(seq, level))
+            seq += 1
+        await asyncio.sleep(seconds / 2)
+    for _ in range(5):
+        pub.on_rtp(leveled(seq, level))
+        seq += 1
+    return seq
+
+
+async def test_audio_levels_report_speech_then_silence_once_each() -> None:
+    pub = Publication("p:a", "audio", PliCounter(), endpoint_id="p")
+    log = VoiceLog()
+    pub.on_voice_activity(log)
+    seq = await talk(pub, 1, 20, 0.4)
+    assert log.changes == [("p", "p:a", "speech")]
+    seq = await talk(pub, seq, 20, 0.4)
+    await talk(pub, seq, 100, 1.0)
+    assert log.changes == [("p", "p:a", "speech"), ("p", "p:a", "silence")]
+    await pub.close()
+
+
+async def test_audio_packets_without_the_level_extension_report_nothing() -> None:
+    pub = Publication("p:a", "audio", PliCounter(), endpoint_id="p")
+    log = VoiceLog()
+    pub.on_voice_activity(log)
+    writer = started(pub)
+    await talk(pub, 1, None, 0.4)
+    assert log.changes == [] and len(writer.packets) == 15
+    await pub.close()
+
+
+async def test_video_packets_are_not_read_for_levels(video: tuple) -> None:
+    pub, _ = video
+    log = VoiceLog()
+    pub.on_voice_activity(log)
+    seq = 1
+    for _ in range(3):
+        for _ in range(5):
+            packet = rtp(seq, KEY)
+            packet.extensions.audio_level = (True, 0)
+            pub.on_rtp(packet)
+            seq += 1
+        await asyncio.sleep(0.2)
+    assert log.changes == []
+
+
+async def test_a_moderators_mute_ends_speech_at_once() -> None:
+    pub = Publication("p:a", "audio", PliCounter(), endpoint_id="p")
+    log = VoiceLog()
+    pub.on_voice_activity(log)
+    await talk(pub, 1, 20, 0.4)
+    pub.set_muted(True)
+    assert [status for *_, status in log.changes] == ["speech", "silence"]
+    await pub.close()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from typing import Any
 
 import pytest
 
+from rooms.grants import Grant
 from rooms.limits import Limits
 from rooms.messages import JoinRefusal, RemovalReason
 from rooms.roomtypes import JoinRefused, PeerInfo
@@ -375,3 +377,27 @@ async def test_a_track_published_while_a_peer_connects_reaches_it_once(setup: An
     assert factory.made["b"].subscribed == ["a:video1"]
     announced = [tid for e in outbox.for_peer("b", "tracksAdded") for tid in e["data"]["tracks"]]
     assert announced == ["a:video1"]
+
+
+async def test_voice_activity_goes_to_the_tracks_subscribers_only(setup: Any) -> None:
+    room, outbox, factory = setup
+    listener = dataclasses.replace(peer("c"), grants=frozenset({Grant.PUBLISH}))
+    for info in (peer("a"), peer("b"), listener):
+        await room.add_peer(info, max_participants=4)
+        await room.handle_media_event(info.peer_id, connect(info.peer_id))
+    await publish(room, "a", {"0": "a:audio"})
+    voice = factory.made["a"].sources["a:audio"].voice
+    assert voice is not None
+    voice("a", "a:audio", "speech")
+    voice("a", "a:audio", "silence")
+    await asyncio.sleep(0.05)  # the notifications are sent from a task
+    assert [e["data"]["data"] for e in outbox.for_peer("b", "custom")[-2:]] == [
+        {"trackId": "a:audio", "status": "speech"},
+        {"trackId": "a:audio", "status": "silence"},
+    ]
+    assert "custom:vadNotification" not in outbox.types_for("a")  # the publisher
+    assert "custom:vadNotification" not in outbox.types_for("c")  # no subscribe grant
+    await publish(room, "a", {})  # unpublished: a late change from its RTP path is dropped
+    voice("a", "a:audio", "speech")
+    await asyncio.sleep(0.05)
+    assert outbox.types_for("b").count("custom:vadNotification") == 2
