@@ -52,6 +52,9 @@ class RelayPublication:
     def request_keyframe(self) -> None:
         """Each subscriber has its own encoder, which starts on a keyframe: nothing to relay."""
 
+    def on_voice_activity(self, callback: Any) -> None:
+        """The baseline reads no audio levels: it never reports who speaks."""
+
     async def close(self) -> None:
         if self._drain is not None:
             self._drain.cancel()
